@@ -1,0 +1,510 @@
+//! The trained model: a featurizer and two heads (topic and stance), with training, prediction
+//! and a versioned, checksummed file format written atomically.
+//!
+//! The stance head is topic-aware by feature augmentation: each row's features appear once in a
+//! shared block and once more in the block of its topic, so evidence common to all topics is
+//! learned once while a word may lean differently per topic. At prediction time the topic is the
+//! one given by the caller or else the topic head's prediction.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::{class_counts, Example, STANCES};
+use crate::error::{Error, Result};
+use crate::features::{FeatureOptions, Featurizer};
+use crate::linear::{SoftmaxModel, SoftmaxRegression};
+use crate::sparse::CsrMatrix;
+
+/// Version of the model file format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"STANCEML";
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// Everything that decides what `train` produces from a given data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// Featurizer options.
+    pub features: FeatureOptions,
+    /// Solver options, shared by both heads.
+    pub solver: SoftmaxRegression,
+    /// Whether the stance head gets per-topic copies of the features.
+    pub topic_aware_stance: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            features: FeatureOptions::default(),
+            solver: SoftmaxRegression::default(),
+            topic_aware_stance: true,
+        }
+    }
+}
+
+/// One classifier over a fixed list of labels. A column with a single label (allowed for the
+/// topic when a stance column is trained too) needs no classifier: it always predicts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    /// Class names, in the classifier's class order.
+    pub labels: Vec<String>,
+    classifier: Option<SoftmaxModel>,
+}
+
+/// The stance head with the topics that have their own feature block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StanceHead {
+    head: Head,
+    /// Topics with a feature block, in block order; empty when the head is not topic-aware.
+    topics: Vec<String>,
+}
+
+/// A trained topic and stance model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    options: TrainOptions,
+    featurizer: Featurizer,
+    topic: Option<Head>,
+    stance: Option<StanceHead>,
+}
+
+/// A predicted label with its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The label.
+    pub label: String,
+    /// The model's probability for it.
+    pub probability: f64,
+    /// The probabilities of all labels of the head, in [`Head::labels`] order.
+    pub distribution: Vec<f64>,
+}
+
+/// Topic and stance predicted for one statement (each only where the model has that head).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labelled {
+    /// Predicted topic.
+    pub topic: Option<Prediction>,
+    /// Predicted stance.
+    pub stance: Option<Prediction>,
+}
+
+/// What `train` did, for the summary it prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    /// Rows read.
+    pub rows: usize,
+    /// Vocabulary size.
+    pub vocabulary: usize,
+    /// Per head: name, rows used, per-class counts, solver iterations.
+    pub heads: Vec<HeadSummary>,
+    /// Stance labels outside support / oppose / neutral, kept as classes of their own.
+    pub other_stance_labels: Vec<String>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Training figures of one head.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadSummary {
+    /// `topic` or `stance`.
+    pub head: String,
+    /// Rows with a label for this head.
+    pub rows: usize,
+    /// Label and count, sorted by label.
+    pub classes: Vec<(String, usize)>,
+    /// L-BFGS iterations (0 for a single-class head).
+    pub iterations: u64,
+}
+
+/// Training stages, reported to a progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Tokenizing and weighting the texts.
+    Featurizing,
+    /// Fitting the topic head.
+    FittingTopic,
+    /// Fitting the stance head.
+    FittingStance,
+}
+
+/// Sorted label list and each row's class index.
+fn index_labels(labels: &[&str]) -> (Vec<String>, Vec<usize>) {
+    let mut names: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+    names.sort();
+    names.dedup();
+    let y = labels
+        .iter()
+        .map(|l| names.binary_search_by(|n| n.as_str().cmp(l)).expect("label listed"))
+        .collect();
+    (names, y)
+}
+
+/// Rows `x` with each row's features copied into the block of its topic (if any).
+fn augment(x: &CsrMatrix, topic_of_row: &[Option<usize>], n_topics: usize) -> CsrMatrix {
+    let v = x.n_cols();
+    let mut out = CsrMatrix::new(v * (n_topics + 1));
+    let mut entries = Vec::new();
+    for (i, topic) in topic_of_row.iter().enumerate() {
+        let (idx, val) = x.row(i);
+        entries.clear();
+        entries.extend(idx.iter().copied().zip(val.iter().copied()));
+        if let Some(t) = topic {
+            let offset = (v * (t + 1)) as u32;
+            entries.extend(idx.iter().map(|&j| j + offset).zip(val.iter().copied()));
+        }
+        out.push_row(&entries);
+    }
+    out
+}
+
+impl Head {
+    fn fit(
+        column: &str,
+        x: &CsrMatrix,
+        labels: &[&str],
+        solver: &SoftmaxRegression,
+        allow_single: bool,
+    ) -> Result<(Head, HeadSummary)> {
+        let (names, y) = index_labels(labels);
+        let summary = |iterations| HeadSummary {
+            head: column.to_string(),
+            rows: labels.len(),
+            classes: class_counts(labels.iter().copied()),
+            iterations,
+        };
+        match names.len() {
+            0 => Err(Error::input(format!("no rows have a {column} label"))),
+            1 if !allow_single => Err(Error::input(format!(
+                "the {column} column has a single class (`{}`) in the rows used; a classifier needs at least two",
+                names[0]
+            ))),
+            1 => Ok((Head { labels: names, classifier: None }, summary(0))),
+            k => {
+                let model = solver.fit_sparse(x, &y, k, None)?;
+                let iterations = model.iterations();
+                Ok((Head { labels: names, classifier: Some(model) }, summary(iterations)))
+            }
+        }
+    }
+
+    fn predict_row(&self, idx: &[u32], val: &[f64]) -> Prediction {
+        let mut probs = vec![1.0; self.labels.len()];
+        if let Some(c) = &self.classifier {
+            c.probabilities_into(idx, val, &mut probs);
+        }
+        let best = probs
+            .iter()
+            .enumerate()
+            .fold(0, |b, (i, p)| if *p > probs[b] { i } else { b });
+        Prediction {
+            label: self.labels[best].clone(),
+            probability: probs[best],
+            distribution: probs,
+        }
+    }
+
+    /// The fitted classifier, if the head has more than one class.
+    pub fn classifier(&self) -> Option<&SoftmaxModel> {
+        self.classifier.as_ref()
+    }
+}
+
+impl Model {
+    /// Trains a model on labelled examples. `progress` is told when each stage starts.
+    pub fn train(
+        examples: &[Example],
+        options: &TrainOptions,
+        mut progress: impl FnMut(Stage),
+    ) -> Result<(Model, TrainSummary)> {
+        let started = Instant::now();
+        let topic_rows: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].topic.is_some()).collect();
+        let stance_rows: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].stance.is_some()).collect();
+        if topic_rows.is_empty() && stance_rows.is_empty() {
+            return Err(Error::input("no row has a topic or stance label"));
+        }
+        progress(Stage::Featurizing);
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let (featurizer, x) = Featurizer::fit_transform(&texts, options.features.clone());
+
+        let mut heads = Vec::new();
+        let topic = if topic_rows.is_empty() {
+            None
+        } else {
+            progress(Stage::FittingTopic);
+            let labels: Vec<&str> = topic_rows.iter().map(|&i| examples[i].topic.as_deref().unwrap_or_default()).collect();
+            let (head, summary) = Head::fit("topic", &x.select_rows(&topic_rows), &labels, &options.solver, !stance_rows.is_empty())?;
+            heads.push(summary);
+            Some(head)
+        };
+
+        let stance = if stance_rows.is_empty() {
+            None
+        } else {
+            progress(Stage::FittingStance);
+            let labels: Vec<&str> = stance_rows.iter().map(|&i| examples[i].stance.as_deref().unwrap_or_default()).collect();
+            let xs = x.select_rows(&stance_rows);
+            let topics: Vec<String> = match (&topic, options.topic_aware_stance) {
+                (Some(t), true) if t.labels.len() > 1 => t.labels.clone(),
+                _ => Vec::new(),
+            };
+            let xs = if topics.is_empty() {
+                xs
+            } else {
+                let of_row: Vec<Option<usize>> = stance_rows
+                    .iter()
+                    .map(|&i| examples[i].topic.as_deref().and_then(|t| topics.iter().position(|n| n == t)))
+                    .collect();
+                augment(&xs, &of_row, topics.len())
+            };
+            let (head, summary) = Head::fit("stance", &xs, &labels, &options.solver, false)?;
+            heads.push(summary);
+            Some(StanceHead { head, topics })
+        };
+
+        let mut other_stance_labels: Vec<String> = stance
+            .iter()
+            .flat_map(|s| s.head.labels.iter())
+            .filter(|l| !STANCES.contains(&l.as_str()))
+            .cloned()
+            .collect();
+        other_stance_labels.sort();
+        let summary = TrainSummary {
+            rows: examples.len(),
+            vocabulary: featurizer.n_features(),
+            heads,
+            other_stance_labels,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let model = Model {
+            options: options.clone(),
+            featurizer,
+            topic,
+            stance,
+        };
+        Ok((model, summary))
+    }
+
+    /// Predicts topic and stance for each text. Where `topics` gives a row's topic, the stance
+    /// head uses it (and the topic head is still reported); otherwise it uses the predicted topic.
+    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S], topics: Option<&[Option<String>]>) -> Vec<Labelled> {
+        use rayon::prelude::*;
+        let x = self.featurizer.transform(texts);
+        (0..texts.len())
+            .into_par_iter()
+            .map(|i| {
+                let (idx, val) = x.row(i);
+                let topic = self.topic.as_ref().map(|h| h.predict_row(idx, val));
+                let stance = self.stance.as_ref().map(|s| {
+                    let given = topics.and_then(|t| t[i].as_deref());
+                    let chosen = given.or(topic.as_ref().map(|p| p.label.as_str()));
+                    match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
+                        Some(t) => {
+                            let offset = (self.featurizer.n_features() * (t + 1)) as u32;
+                            let mut aug_idx = idx.to_vec();
+                            aug_idx.extend(idx.iter().map(|&j| j + offset));
+                            let mut aug_val = val.to_vec();
+                            aug_val.extend_from_slice(val);
+                            s.head.predict_row(&aug_idx, &aug_val)
+                        }
+                        None => s.head.predict_row(idx, val),
+                    }
+                });
+                Labelled { topic, stance }
+            })
+            .collect()
+    }
+
+    /// The topic head, if the model has one.
+    pub fn topic_head(&self) -> Option<&Head> {
+        self.topic.as_ref()
+    }
+
+    /// The stance head, if the model has one.
+    pub fn stance_head(&self) -> Option<&Head> {
+        self.stance.as_ref().map(|s| &s.head)
+    }
+
+    /// The options the model was trained with.
+    pub fn options(&self) -> &TrainOptions {
+        &self.options
+    }
+
+    /// The featurizer.
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    /// The model as the bytes of a model file.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let payload = postcard::to_stdvec(self).map_err(|e| Error::internal(format!("cannot encode model: {e}")))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// Reads a model from the bytes of a model file; errors say what is wrong with them.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::input("not a stance model file (it does not start with the model signature)"));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::input("truncated model file (the header is incomplete); retrain or restore it"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(Error::input(format!(
+                "model file format version {version}, but this build of stance reads version {FORMAT_VERSION}; retrain the model with this build"
+            )));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
+        let payload = &bytes[HEADER_LEN..];
+        if (payload.len() as u64) < len {
+            return Err(Error::input(format!(
+                "truncated model file ({} of {len} payload bytes); retrain or restore it",
+                payload.len()
+            )));
+        }
+        if payload.len() as u64 > len {
+            return Err(Error::input("corrupt model file (bytes after the end of the model)"));
+        }
+        if crc32fast::hash(payload) != crc {
+            return Err(Error::input("corrupt model file (checksum mismatch); retrain or restore it"));
+        }
+        postcard::from_bytes(payload).map_err(|e| Error::input(format!("corrupt model file ({e})")))
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read model", &e))?;
+        Model::from_bytes(&bytes).map_err(|e| e.context(path.display()))
+    }
+
+    /// Writes the model to `path` atomically: a temporary file in the same folder, then a rename,
+    /// so an interrupted or failed write never leaves a partial model at `path`.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = check_destination(path)?;
+        let bytes = self.to_bytes()?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".stance-model-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(path, "create a temporary file beside", &e))?;
+        tmp.write_all(&bytes)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| Error::io(path, "write model", &e))?;
+        tmp.persist(path).map_err(|e| Error::io(path, "move the new model into place at", &e.error))?;
+        Ok(())
+    }
+}
+
+/// Checks that `path` can receive a file: its folder exists and it is not a folder itself.
+/// Returns the folder.
+pub fn check_destination(path: &Path) -> Result<&Path> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::input(format!(
+            "{}: the folder {} does not exist; create it first or choose another path",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(Error::input(format!("{}: is a folder; give a file name", path.display())));
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(text: &str, topic: &str, stance: &str) -> Example {
+        Example {
+            text: text.into(),
+            topic: Some(topic.into()),
+            stance: Some(stance.into()),
+            line: 0,
+        }
+    }
+
+    fn small_corpus() -> Vec<Example> {
+        let mut v = Vec::new();
+        for i in 0..10 {
+            v.push(ex(&format!("we back the climate tax plan {i}"), "climate", "support"));
+            v.push(ex(&format!("we reject the climate tax plan {i}"), "climate", "oppose"));
+            v.push(ex(&format!("the climate tax plan was published {i}"), "climate", "neutral"));
+            v.push(ex(&format!("we back the border visa rules {i}"), "immigration", "support"));
+            v.push(ex(&format!("we reject the border visa rules {i}"), "immigration", "oppose"));
+            v.push(ex(&format!("the border visa rules were published {i}"), "immigration", "neutral"));
+        }
+        v
+    }
+
+    #[test]
+    fn trains_and_predicts_both_heads() {
+        let (model, summary) = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        assert_eq!(summary.heads.len(), 2);
+        let out = model.predict(&["they back the visa rules", "we reject the tax plan"], None);
+        assert_eq!(out[0].topic.as_ref().unwrap().label, "immigration");
+        assert_eq!(out[0].stance.as_ref().unwrap().label, "support");
+        assert_eq!(out[1].topic.as_ref().unwrap().label, "climate");
+        assert_eq!(out[1].stance.as_ref().unwrap().label, "oppose");
+        let p = out[0].stance.as_ref().unwrap();
+        assert!((p.distribution.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn round_trip_is_byte_identical_and_predicts_the_same() {
+        let (model, _) = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        let bytes = model.to_bytes().unwrap();
+        let loaded = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(loaded.to_bytes().unwrap(), bytes);
+        let texts = ["we back the plan", "visa rules"];
+        assert_eq!(loaded.predict(&texts, None), model.predict(&texts, None));
+    }
+
+    #[test]
+    fn training_is_deterministic() {
+        let a = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap().0;
+        let b = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap().0;
+        assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+    }
+
+    #[test]
+    fn bad_model_bytes_give_clear_errors() {
+        let (model, _) = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        let bytes = model.to_bytes().unwrap();
+        let err = |b: &[u8]| Model::from_bytes(b).unwrap_err().message().to_string();
+        assert!(err(b"hello world, not a model").starts_with("not a stance model file"));
+        assert!(err(&bytes[..10]).starts_with("truncated model file"));
+        assert!(err(&bytes[..bytes.len() - 5]).starts_with("truncated model file"));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0xff;
+        assert!(err(&flipped).starts_with("corrupt model file (checksum"));
+        let mut future = bytes.clone();
+        future[8..12].copy_from_slice(&99u32.to_le_bytes());
+        assert!(err(&future).starts_with("model file format version 99"));
+    }
+
+    #[test]
+    fn single_class_stance_is_an_error_but_single_topic_is_allowed() {
+        let rows: Vec<Example> = small_corpus().into_iter().filter(|e| e.stance.as_deref() == Some("support")).collect();
+        let err = Model::train(&rows, &TrainOptions::default(), |_| {}).unwrap_err();
+        assert!(err.message().contains("stance column has a single class (`support`)"));
+        let rows: Vec<Example> = small_corpus().into_iter().filter(|e| e.topic.as_deref() == Some("climate")).collect();
+        let (model, _) = Model::train(&rows, &TrainOptions::default(), |_| {}).unwrap();
+        let out = model.predict(&["we reject it"], None);
+        assert_eq!(out[0].topic.as_ref().unwrap().label, "climate");
+        assert_eq!(out[0].stance.as_ref().unwrap().label, "oppose");
+    }
+}
