@@ -9,9 +9,10 @@ pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod lbfgs;
 pub mod linear;
 pub mod model;
-//M pub mod output;
+pub mod output;
 pub mod sparse;
 pub mod text;
 

@@ -4,18 +4,12 @@
 //! `-sum_i s_i log softmax(x_i W + b)_{y_i} + alpha/2 ||W||^2` (the intercept `b` is not
 //! penalised; `s_i` are optional sample weights, 1 by default), but every product runs on the
 //! sparse matrix: cost and gradient take `O(nnz * classes)` time and never build a dense
-//! rows x features array. The optimiser is argmin's L-BFGS with a More-Thuente line search, the
-//! same one linfa-logistic uses.
+//! rows x features array. The optimiser is L-BFGS ([`crate::lbfgs`]).
 //!
 //! Work is split into fixed blocks of rows (for the loss) and columns (for the gradient) and the
 //! block results are added in order, so the fitted weights are the same bit for bit whatever the
 //! number of threads.
 
-use std::sync::Mutex;
-
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use linfa::prelude::*;
 use linfa::traits::PredictInplace;
 use ndarray::{Array1, Array2};
@@ -23,6 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::lbfgs;
 use crate::sparse::CsrMatrix;
 
 /// Rows per block when computing the loss (fixed so that sums do not depend on thread count).
@@ -46,7 +41,7 @@ impl Default for SoftmaxRegression {
         SoftmaxRegression {
             alpha: 0.1,
             max_iterations: 500,
-            tolerance: 1e-5,
+            tolerance: 1e-4,
         }
     }
 }
@@ -71,24 +66,10 @@ struct Problem<'a> {
     sample_weights: Option<Vec<f64>>,
     n_classes: usize,
     alpha: f64,
-    /// The last parameters evaluated with their cost and gradient: L-BFGS and its line search ask
-    /// for both at the same point, and one pass over the data gives both.
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
 }
 
 impl Problem<'_> {
-    fn cost_and_gradient(&self, w: &[f64]) -> (f64, Vec<f64>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((p, c, g)) = cache.as_ref() {
-            if p.as_slice() == w {
-                return (*c, g.clone());
-            }
-        }
-        let (c, g) = self.evaluate(w);
-        *cache = Some((w.to_vec(), c, g.clone()));
-        (c, g)
-    }
-
+    /// The objective and its gradient at `w`, in one pass over the data.
     fn evaluate(&self, w: &[f64]) -> (f64, Vec<f64>) {
         let k = self.n_classes;
         let d = self.x.n_cols();
@@ -152,24 +133,6 @@ impl Problem<'_> {
     }
 }
 
-impl CostFunction for Problem<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, p: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.cost_and_gradient(p).0)
-    }
-}
-
-impl Gradient for Problem<'_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-
-    fn gradient(&self, p: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.cost_and_gradient(p).1)
-    }
-}
-
 impl SoftmaxRegression {
     /// Fits the model to rows `x` with class indices `y` (`0..n_classes`) and optional weights.
     pub fn fit_sparse(
@@ -196,29 +159,23 @@ impl SoftmaxRegression {
             sample_weights,
             n_classes,
             alpha: self.alpha,
-            cache: Mutex::new(None),
         };
         let n = x.n_rows().max(1) as f64;
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(self.tolerance * n)
-            .and_then(|s| s.with_tolerance_cost(1e-12 * n))
-            .map_err(|e| Error::internal(format!("solver set-up: {e}")))?;
-        let init = vec![0.0; (d + 1) * n_classes];
-        let result = Executor::new(problem, solver)
-            .configure(|state| state.param(init).max_iters(self.max_iterations))
-            .run()
-            .map_err(|e| Error::internal(format!("solver: {e}")))?;
-        let state = result.state();
-        let weights = state
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| Error::internal("solver returned no parameters"))?;
+        let settings = lbfgs::Settings {
+            max_iterations: self.max_iterations,
+            gradient_tolerance: self.tolerance * n,
+            ..lbfgs::Settings::default()
+        };
+        let solution = lbfgs::minimize(|w| problem.evaluate(w), vec![0.0; (d + 1) * n_classes], &settings);
+        if !solution.objective.is_finite() {
+            return Err(Error::internal("the solver diverged (non-finite objective)"));
+        }
         Ok(SoftmaxModel {
             n_features: d,
             n_classes,
-            weights,
-            objective: state.get_best_cost(),
-            iterations: state.get_iter(),
+            weights: solution.x,
+            objective: solution.objective,
+            iterations: solution.iterations,
         })
     }
 }
@@ -403,7 +360,6 @@ mod tests {
             sample_weights: Some((0..40).map(|i| 0.5 + (i % 3) as f64).collect()),
             n_classes: 3,
             alpha: 0.3,
-            cache: Mutex::new(None),
         };
         let w: Vec<f64> = (0..21).map(|i| ((i * 37 % 11) as f64 - 5.0) / 10.0).collect();
         let (_, g) = problem.evaluate(&w);

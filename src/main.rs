@@ -1,1 +1,412 @@
-fn main() {}
+//! The `stance` command line: train, eval and classify.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::ProgressBar;
+
+use stance::corpus::{self, LoadOptions};
+use stance::error::{Error, ErrorKind, Result};
+use stance::eval;
+use stance::features::FeatureOptions;
+use stance::linear::SoftmaxRegression;
+use stance::model::{self, Model, Stage, TrainOptions};
+use stance::output::{self, Format, Record, RecordWriter};
+use stance::text;
+
+/// Exit code for success.
+const EXIT_OK: u8 = 0;
+/// Exit code for bad input or usage.
+const EXIT_INPUT: u8 = 1;
+/// Exit code when some inputs failed and the others were processed.
+const EXIT_PARTIAL: u8 = 2;
+/// Exit code for an internal failure.
+const EXIT_INTERNAL: u8 = 3;
+
+/// Topic and stance of news statements: train a model on labelled CSV, score it, and label the
+/// statements of new articles.
+#[derive(Parser)]
+#[command(name = "stance", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model from a labelled CSV file (columns text, topic and/or stance).
+    Train(TrainArgs),
+    /// Score a model on a labelled CSV file, or cross-validate training options with --cv.
+    Eval(EvalArgs),
+    /// Split articles into statements and label each with topic and stance.
+    Classify(ClassifyArgs),
+}
+
+/// Where labelled rows come from.
+#[derive(Args)]
+struct DataArgs {
+    /// Labelled CSV file with a header row.
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Keep only rows whose `split` column is one of these (comma-separated).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    split: Option<Vec<String>>,
+    /// Name of the text column.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_col: String,
+    /// Name of the topic column.
+    #[arg(long, default_value = "topic", value_name = "NAME")]
+    topic_col: String,
+    /// Name of the stance column.
+    #[arg(long, default_value = "stance", value_name = "NAME")]
+    stance_col: String,
+}
+
+impl DataArgs {
+    fn load(&self) -> Result<corpus::Corpus> {
+        corpus::load(
+            &self.data,
+            &LoadOptions {
+                text_col: self.text_col.clone(),
+                topic_col: self.topic_col.clone(),
+                stance_col: self.stance_col.clone(),
+                splits: self.split.clone(),
+            },
+        )
+    }
+}
+
+/// Options that decide the trained model.
+#[derive(Args)]
+struct ModelOptions {
+    /// Keep terms that occur in at least this many training rows.
+    #[arg(long, default_value_t = FeatureOptions::default().min_df, value_name = "N")]
+    min_df: u32,
+    /// L2 penalty of the logistic regression (1/C in scikit-learn terms); larger is smoother.
+    #[arg(long, default_value_t = SoftmaxRegression::default().alpha, value_name = "ALPHA")]
+    alpha: f64,
+    /// Most L-BFGS iterations per head.
+    #[arg(long, default_value_t = SoftmaxRegression::default().max_iterations, value_name = "N")]
+    max_iter: u64,
+    /// Stop when the gradient norm per training row falls below this.
+    #[arg(long, hide = true, default_value_t = SoftmaxRegression::default().tolerance)]
+    tol: f64,
+    /// Give the stance head no per-topic features (for comparison runs).
+    #[arg(long, hide = true)]
+    no_topic_features: bool,
+}
+
+impl ModelOptions {
+    fn train_options(&self) -> Result<TrainOptions> {
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
+            return Err(Error::input(format!("--alpha must be a positive number, not {}", self.alpha)));
+        }
+        Ok(TrainOptions {
+            features: FeatureOptions { min_df: self.min_df.max(1) },
+            solver: SoftmaxRegression {
+                alpha: self.alpha,
+                max_iterations: self.max_iter,
+                tolerance: self.tol,
+            },
+            topic_aware_stance: !self.no_topic_features,
+        })
+    }
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Where to write the model.
+    #[arg(long, default_value = "stance.model", value_name = "PATH")]
+    model: PathBuf,
+    #[command(flatten)]
+    options: ModelOptions,
+}
+
+/// Report format of `eval`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    /// Readable tables.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The model to score (required unless --cv).
+    #[arg(long, value_name = "PATH", required_unless_present = "cv", conflicts_with = "cv")]
+    model: Option<PathBuf>,
+    /// Run stratified K-fold cross-validation of the training options on --data instead.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..=100))]
+    cv: Option<u32>,
+    /// Seed of the fold assignment for --cv.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    #[command(flatten)]
+    options: ModelOptions,
+}
+
+#[derive(Args)]
+struct ClassifyArgs {
+    /// Articles to classify: files, folders (read recursively) or `-` for standard input.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// The model (default: the bundled models/default.model).
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// The topic of every statement, given to the stance head instead of the predicted one.
+    #[arg(long, value_name = "TOPIC")]
+    topic: Option<String>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Train(args) => train(args),
+        Command::Eval(args) => evaluate(args),
+        Command::Classify(args) => classify(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e.kind() {
+                ErrorKind::Input | ErrorKind::Io => EXIT_INPUT,
+                ErrorKind::Internal => EXIT_INTERNAL,
+            })
+        }
+    }
+}
+
+/// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn stage_message(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Featurizing => "building TF-IDF features",
+        Stage::FittingTopic => "fitting the topic head",
+        Stage::FittingStance => "fitting the stance head",
+    }
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
+fn write_stdout(text: &str) -> Result<u8> {
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(e) => Err(Error::io(Path::new("<stdout>"), "write", &e)),
+    }
+}
+
+fn train(args: TrainArgs) -> Result<u8> {
+    let options = args.options.train_options()?;
+    model::check_destination(&args.model)?;
+    let corpus = args.data.load()?;
+    let bar = spinner("reading");
+    let trained = Model::train(&corpus.examples, &options, |stage| bar.set_message(stage_message(stage)));
+    bar.finish_and_clear();
+    let (model, summary) = trained.map_err(|e| e.context(args.data.data.display()))?;
+    model.save(&args.model)?;
+    write_stdout(&output::train_summary(&summary, &args.model.display().to_string()))
+}
+
+fn evaluate(args: EvalArgs) -> Result<u8> {
+    let corpus = args.data.load()?;
+    if let Some(k) = args.cv {
+        let options = args.options.train_options()?;
+        let bar = spinner("cross-validating");
+        let cv = eval::cross_validate(&corpus.examples, k as usize, args.seed, &options, |f| {
+            bar.set_message(format!("fold {} of {k}", f + 1))
+        });
+        bar.finish_and_clear();
+        let cv = cv.map_err(|e| e.context(args.data.data.display()))?;
+        return write_stdout(&match args.format {
+            ReportFormat::Text => output::cross_validation_report(&cv),
+            ReportFormat::Json => to_json(&cv)?,
+        });
+    }
+    let path = args.model.expect("clap requires --model without --cv");
+    let model = Model::load(&path)?;
+    let evaluation = eval::evaluate(&model, &corpus.examples);
+    write_stdout(&match args.format {
+        ReportFormat::Text => output::evaluation_report(&evaluation),
+        ReportFormat::Json => to_json(&evaluation)?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))
+}
+
+/// The bundled default model, next to the sources this binary was built from.
+fn default_model_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("default.model")
+}
+
+/// One article to classify.
+enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Expands the command-line inputs: folders become their files (sorted, recursively).
+fn expand_inputs(args: &[PathBuf]) -> Vec<std::result::Result<Input, Error>> {
+    let mut out = Vec::new();
+    if args.is_empty() {
+        out.push(Ok(Input::Stdin));
+    }
+    for arg in args {
+        if arg.as_os_str() == "-" {
+            out.push(Ok(Input::Stdin));
+        } else if arg.is_dir() {
+            for entry in walkdir::WalkDir::new(arg).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => out.push(Ok(Input::File(e.into_path()))),
+                    Ok(_) => {}
+                    Err(e) => out.push(Err(Error::input(format!(
+                        "{}: cannot read: {e}",
+                        e.path().unwrap_or(arg).display()
+                    )))),
+                }
+            }
+        } else {
+            out.push(Ok(Input::File(arg.clone())));
+        }
+    }
+    out
+}
+
+/// Reads an article as UTF-8 text, refusing binary files.
+fn read_article(input: &Input) -> Result<String> {
+    let name = input.name();
+    let mut bytes = Vec::new();
+    match input {
+        Input::Stdin => std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(Path::new("<stdin>"), "read", &e))?,
+        Input::File(p) => {
+            bytes = std::fs::read(p).map_err(|e| Error::io(p, "read", &e))?;
+            bytes.len()
+        }
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if bytes.contains(&0) {
+        return Err(Error::input(format!("{name}: looks like a binary file (it contains NUL bytes); skipped")));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(Error::input(format!("{name}: line {line}: invalid UTF-8; save the file as UTF-8")))
+        }
+    }
+}
+
+fn classify(args: ClassifyArgs) -> Result<u8> {
+    let model_path = match &args.model {
+        Some(p) => p.clone(),
+        None => {
+            let p = default_model_path();
+            if !p.exists() {
+                return Err(Error::input(format!(
+                    "no --model given and the bundled default model {} is not there; train one with `stance train --data FILE --model PATH` and pass --model PATH",
+                    p.display()
+                )));
+            }
+            p
+        }
+    };
+    let model = Model::load(&model_path)?;
+    if args.inputs.is_empty() && std::io::stdin().is_terminal() {
+        return Err(Error::input("no input: give article files or folders, or pipe text into `stance classify -`"));
+    }
+    let stdout = std::io::stdout();
+    let format = args
+        .format
+        .unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Jsonl });
+    let mut writer = RecordWriter::new(format, stdout.lock());
+    let mut failures = 0;
+    for input in expand_inputs(&args.inputs) {
+        let result = input.and_then(|input| {
+            let article = read_article(&input)?;
+            let records = classify_article(&model, &input.name(), &article, args.topic.as_deref());
+            for r in &records {
+                writer.write(r).map_err(|e| Error::io(Path::new("<stdout>"), "write", &e))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            if e.message().contains("Broken pipe") {
+                return Ok(EXIT_OK);
+            }
+            eprintln!("error: {e}");
+            failures += 1;
+        }
+    }
+    match writer.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::io(Path::new("<stdout>"), "write", &e));
+        }
+        _ => {}
+    }
+    Ok(if failures > 0 { EXIT_PARTIAL } else { EXIT_OK })
+}
+
+fn classify_article(model: &Model, source: &str, article: &str, topic: Option<&str>) -> Vec<Record> {
+    let statements = text::segment(article);
+    let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
+    let topics: Option<Vec<Option<String>>> = topic.map(|t| vec![Some(t.to_string()); texts.len()]);
+    let labels = model.predict(&texts, topics.as_deref());
+    statements
+        .iter()
+        .zip(labels)
+        .enumerate()
+        .map(|(index, (s, l))| Record {
+            source: source.to_string(),
+            index,
+            kind: s.kind.as_str(),
+            start: s.start,
+            end: s.end,
+            text: s.text.to_string(),
+            topic: l.topic.as_ref().map(|p| p.label.clone()),
+            topic_probability: l.topic.as_ref().map(|p| p.probability),
+            stance: l.stance.as_ref().map(|p| p.label.clone()),
+            stance_probability: l.stance.as_ref().map(|p| p.probability),
+        })
+        .collect()
+}

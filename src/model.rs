@@ -59,6 +59,76 @@ struct StanceHead {
     head: Head,
     /// Topics with a feature block, in block order; empty when the head is not topic-aware.
     topics: Vec<String>,
+    /// The topic blocks: which shared columns have a per-topic copy.
+    blocks: TopicBlocks,
+}
+
+/// Per-topic copies of the feature columns. Only terms that occur in a topic's training rows
+/// get a copy for that topic (any other copy would keep weight 0), which keeps the stance head
+/// a few times smaller than a full block per topic.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+struct TopicBlocks {
+    /// Columns of the shared block.
+    n_shared: usize,
+    /// For each topic, the sorted shared columns that have a copy.
+    columns: Vec<Vec<u32>>,
+    /// For each topic, the index of its first copied column.
+    offsets: Vec<u32>,
+}
+
+impl TopicBlocks {
+    /// Blocks for rows `x` whose topics are `topic_of_row` (`n_topics` topics).
+    fn fit(x: &CsrMatrix, topic_of_row: &[Option<usize>], n_topics: usize) -> TopicBlocks {
+        let mut columns = vec![Vec::new(); n_topics];
+        for (i, t) in topic_of_row.iter().enumerate() {
+            if let Some(t) = t {
+                columns[*t].extend_from_slice(x.row(i).0);
+            }
+        }
+        let mut offsets = Vec::with_capacity(n_topics);
+        let mut next = x.n_cols() as u32;
+        for c in &mut columns {
+            c.sort_unstable();
+            c.dedup();
+            offsets.push(next);
+            next += c.len() as u32;
+        }
+        TopicBlocks { n_shared: x.n_cols(), columns, offsets }
+    }
+
+    /// Total number of columns, shared and copied.
+    fn n_cols(&self) -> usize {
+        self.n_shared + self.columns.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Appends to `out` the copies of a row's entries for `topic`; `idx` must be sorted.
+    fn extend_row(&self, idx: &[u32], val: &[f64], topic: usize, out: &mut Vec<(u32, f64)>) {
+        let cols = &self.columns[topic];
+        let offset = self.offsets[topic];
+        let mut from = 0;
+        for (&j, &v) in idx.iter().zip(val) {
+            if let Ok(p) = cols[from..].binary_search(&j) {
+                out.push((offset + (from + p) as u32, v));
+                from += p + 1;
+            }
+        }
+    }
+
+    /// Rows `x` with each row's entries copied into the block of its topic (if any).
+    fn augment(&self, x: &CsrMatrix, topic_of_row: &[Option<usize>]) -> CsrMatrix {
+        let mut out = CsrMatrix::new(self.n_cols());
+        let mut entries = Vec::new();
+        for (i, topic) in topic_of_row.iter().enumerate() {
+            let (idx, val) = x.row(i);
+            entries.clear();
+            entries.extend(idx.iter().copied().zip(val.iter().copied()));
+            if let Some(t) = topic {
+                self.extend_row(idx, val, *t, &mut entries);
+            }
+            out.push_row(&entries);
+        }
+        out
+    }
 }
 
 /// A trained topic and stance model.
@@ -139,24 +209,6 @@ fn index_labels(labels: &[&str]) -> (Vec<String>, Vec<usize>) {
         .map(|l| names.binary_search_by(|n| n.as_str().cmp(l)).expect("label listed"))
         .collect();
     (names, y)
-}
-
-/// Rows `x` with each row's features copied into the block of its topic (if any).
-fn augment(x: &CsrMatrix, topic_of_row: &[Option<usize>], n_topics: usize) -> CsrMatrix {
-    let v = x.n_cols();
-    let mut out = CsrMatrix::new(v * (n_topics + 1));
-    let mut entries = Vec::new();
-    for (i, topic) in topic_of_row.iter().enumerate() {
-        let (idx, val) = x.row(i);
-        entries.clear();
-        entries.extend(idx.iter().copied().zip(val.iter().copied()));
-        if let Some(t) = topic {
-            let offset = (v * (t + 1)) as u32;
-            entries.extend(idx.iter().map(|&j| j + offset).zip(val.iter().copied()));
-        }
-        out.push_row(&entries);
-    }
-    out
 }
 
 impl Head {
@@ -249,18 +301,19 @@ impl Model {
                 (Some(t), true) if t.labels.len() > 1 => t.labels.clone(),
                 _ => Vec::new(),
             };
-            let xs = if topics.is_empty() {
-                xs
+            let (xs, blocks) = if topics.is_empty() {
+                (xs, TopicBlocks::default())
             } else {
                 let of_row: Vec<Option<usize>> = stance_rows
                     .iter()
                     .map(|&i| examples[i].topic.as_deref().and_then(|t| topics.iter().position(|n| n == t)))
                     .collect();
-                augment(&xs, &of_row, topics.len())
+                let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
+                (blocks.augment(&xs, &of_row), blocks)
             };
             let (head, summary) = Head::fit("stance", &xs, &labels, &options.solver, false)?;
             heads.push(summary);
-            Some(StanceHead { head, topics })
+            Some(StanceHead { head, topics, blocks })
         };
 
         let mut other_stance_labels: Vec<String> = stance
@@ -301,11 +354,9 @@ impl Model {
                     let chosen = given.or(topic.as_ref().map(|p| p.label.as_str()));
                     match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                         Some(t) => {
-                            let offset = (self.featurizer.n_features() * (t + 1)) as u32;
-                            let mut aug_idx = idx.to_vec();
-                            aug_idx.extend(idx.iter().map(|&j| j + offset));
-                            let mut aug_val = val.to_vec();
-                            aug_val.extend_from_slice(val);
+                            let mut entries: Vec<(u32, f64)> = idx.iter().copied().zip(val.iter().copied()).collect();
+                            s.blocks.extend_row(idx, val, t, &mut entries);
+                            let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) = entries.into_iter().unzip();
                             s.head.predict_row(&aug_idx, &aug_val)
                         }
                         None => s.head.predict_row(idx, val),
@@ -395,6 +446,13 @@ impl Model {
             .prefix(".stance-model-")
             .tempfile_in(dir)
             .map_err(|e| Error::io(path, "create a temporary file beside", &e))?;
+        // A model is an ordinary file: readable by others like any file the user writes
+        // (tempfile creates its files readable by the owner only).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
         tmp.write_all(&bytes)
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(|e| Error::io(path, "write model", &e))?;

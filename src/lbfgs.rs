@@ -1,0 +1,173 @@
+//! Limited-memory BFGS for smooth convex objectives, working in place on `f64` slices.
+//!
+//! argmin's L-BFGS (the one linfa-logistic uses) was measured first: on UKP's topic head
+//! (400k parameters) its generic vector operations, which allocate a new vector per operation,
+//! took over half of the fitting time and made training 10x slower than the passes over the
+//! data. This version keeps its history in reused buffers and runs the two-loop recursion in
+//! place. The line search backtracks (with quadratic interpolation) until the Armijo condition
+//! holds; for the strictly convex penalised objectives fitted here every accepted step gives a
+//! positive curvature pair. The linear model's tests check its solutions against linfa-logistic.
+
+use std::collections::VecDeque;
+
+/// Stopping rules and memory size.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Most iterations.
+    pub max_iterations: u64,
+    /// Stop when the Euclidean norm of the gradient falls below this.
+    pub gradient_tolerance: f64,
+    /// Stop when an iteration lowers the objective by less than this fraction of its value.
+    pub relative_decrease: f64,
+    /// Number of curvature pairs kept.
+    pub memory: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_iterations: 500,
+            gradient_tolerance: 1e-6,
+            relative_decrease: 1e-12,
+            memory: 10,
+        }
+    }
+}
+
+/// The point reached, its objective value and the iterations used.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// The minimiser found.
+    pub x: Vec<f64>,
+    /// The objective at `x`.
+    pub objective: f64,
+    /// Iterations used.
+    pub iterations: u64,
+}
+
+/// Dot product with eight running sums, so the compiler can vectorise it (the order of the
+/// additions is fixed, so the result is deterministic).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// Minimises `f`, which returns the objective and its gradient, from `x0`.
+pub fn minimize(f: impl Fn(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, settings: &Settings) -> Solution {
+    let mut x = x0;
+    let (mut fx, mut g) = f(&x);
+    let mut history: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(settings.memory);
+    let mut d = vec![0.0; x.len()];
+    let mut x_new = vec![0.0; x.len()];
+    let mut alphas = vec![0.0; settings.memory];
+    let mut iterations = 0;
+    while iterations < settings.max_iterations {
+        if !fx.is_finite() || dot(&g, &g).sqrt() <= settings.gradient_tolerance {
+            break;
+        }
+        iterations += 1;
+        // Two-loop recursion: d = -H g.
+        d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
+        for (k, (s, y, rho)) in history.iter().enumerate().rev() {
+            let a = rho * dot(s, &d);
+            alphas[k] = a;
+            d.iter_mut().zip(y).for_each(|(di, yi)| *di -= a * yi);
+        }
+        let gamma = history.back().map_or_else(
+            || 1.0 / dot(&g, &g).sqrt().max(1.0),
+            |(s, y, _)| dot(s, y) / dot(y, y),
+        );
+        d.iter_mut().for_each(|di| *di *= gamma);
+        for (k, (s, y, rho)) in history.iter().enumerate() {
+            let b = rho * dot(y, &d);
+            let a = alphas[k];
+            d.iter_mut().zip(s).for_each(|(di, si)| *di += (a - b) * si);
+        }
+        let mut slope = dot(&d, &g);
+        if slope >= 0.0 {
+            // Not a descent direction (numerical trouble): restart from steepest descent.
+            history.clear();
+            d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
+            slope = -dot(&g, &g);
+        }
+        // Backtracking line search with the Armijo condition.
+        let mut step = 1.0;
+        let (f_new, g_new) = loop {
+            x_new.iter_mut().zip(&x).zip(&d).for_each(|((xn, xi), di)| *xn = xi + step * di);
+            let (f_try, g_try) = f(&x_new);
+            if f_try.is_finite() && f_try <= fx + 1e-4 * step * slope {
+                break (f_try, g_try);
+            }
+            if step < 1e-20 {
+                return Solution { x, objective: fx, iterations };
+            }
+            let quadratic = if f_try.is_finite() {
+                -slope * step * step / (2.0 * (f_try - fx - slope * step))
+            } else {
+                0.1 * step
+            };
+            step = quadratic.clamp(0.1 * step, 0.5 * step);
+        };
+        // Curvature pair, reusing the oldest buffers once the memory is full.
+        let (mut s, mut y) = if history.len() == settings.memory {
+            let (s, y, _) = history.pop_front().expect("memory is full");
+            (s, y)
+        } else {
+            (vec![0.0; x.len()], vec![0.0; x.len()])
+        };
+        s.iter_mut().zip(&x_new).zip(&x).for_each(|((si, a), b)| *si = a - b);
+        y.iter_mut().zip(&g_new).zip(&g).for_each(|((yi, a), b)| *yi = a - b);
+        let sy = dot(&s, &y);
+        if sy > 1e-12 * dot(&y, &y) {
+            history.push_back((s, y, 1.0 / sy));
+        }
+        let decrease = fx - f_new;
+        std::mem::swap(&mut x, &mut x_new);
+        fx = f_new;
+        g = g_new;
+        if decrease <= settings.relative_decrease * fx.abs().max(1.0) {
+            break;
+        }
+    }
+    Solution { x, objective: fx, iterations }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimises_an_ill_conditioned_quadratic() {
+        // f(x) = sum_i c_i (x_i - i)^2 with condition number 1e2.
+        let c: Vec<f64> = (0..50).map(|i| 10f64.powf(2.0 * i as f64 / 49.0)).collect();
+        let f = |x: &[f64]| {
+            let v = x.iter().enumerate().map(|(i, xi)| c[i] * (xi - i as f64).powi(2)).sum();
+            let g = x.iter().enumerate().map(|(i, xi)| 2.0 * c[i] * (xi - i as f64)).collect();
+            (v, g)
+        };
+        let s = minimize(f, vec![0.0; 50], &Settings { gradient_tolerance: 1e-6, relative_decrease: 0.0, ..Settings::default() });
+        assert!(s.iterations < 300, "{} iterations", s.iterations);
+        for (i, xi) in s.x.iter().enumerate() {
+            assert!((xi - i as f64).abs() < 1e-6, "x[{i}] = {xi}");
+        }
+    }
+
+    #[test]
+    fn minimises_rosenbrock() {
+        let f = |x: &[f64]| {
+            let (a, b) = (x[0], x[1]);
+            let v = (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2);
+            let g = vec![-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)];
+            (v, g)
+        };
+        let s = minimize(f, vec![-1.2, 1.0], &Settings { gradient_tolerance: 1e-10, ..Settings::default() });
+        assert!((s.x[0] - 1.0).abs() < 1e-5 && (s.x[1] - 1.0).abs() < 1e-5, "{:?}", s.x);
+    }
+}
