@@ -61,8 +61,12 @@ pub struct Corpus {
 pub fn normalize_stance(label: &str) -> String {
     let label = label.trim();
     match label.to_lowercase().as_str() {
-        "support" | "supports" | "favor" | "favour" | "for" | "pro" | "agree" | "agrees" => "support".into(),
-        "oppose" | "opposes" | "against" | "con" | "contra" | "disagree" | "disagrees" => "oppose".into(),
+        "support" | "supports" | "favor" | "favour" | "for" | "pro" | "agree" | "agrees" => {
+            "support".into()
+        }
+        "oppose" | "opposes" | "against" | "con" | "contra" | "disagree" | "disagrees" => {
+            "oppose".into()
+        }
         "neutral" | "none" | "observing" | "discuss" | "neither" => "neutral".into(),
         _ => label.to_string(),
     }
@@ -92,7 +96,9 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
             "{name}: line {line}: a quoted field opened here is never closed; add the closing `\"`"
         )));
     }
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let header = reader
         .byte_headers()
         .map_err(|e| csv_error(&name, e))?
@@ -103,7 +109,12 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         .map(|(i, h)| {
             std::str::from_utf8(h)
                 .map(|s| s.trim().to_string())
-                .map_err(|_| Error::input(format!("{name}: line 1, column {}: header is not valid UTF-8", i + 1)))
+                .map_err(|_| {
+                    Error::input(format!(
+                        "{name}: line 1, column {}: header is not valid UTF-8",
+                        i + 1
+                    ))
+                })
         })
         .collect::<Result<_>>()?;
     let find = |col: &str| header.iter().position(|h| h == col);
@@ -167,7 +178,12 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         let topic = label(topic_i)?;
         let stance = label(stance_i)?.map(|s| normalize_stance(&s));
         let text = field(text_i)?.to_string();
-        examples.push(Example { text, topic, stance, line });
+        examples.push(Example {
+            text,
+            topic,
+            stance,
+            line,
+        });
     }
     if examples.is_empty() {
         let message = match &options.splits {
@@ -250,7 +266,18 @@ mod tests {
     #[test]
     fn reads_columns_by_name_and_normalises_stance() {
         let c = parse_str("id,stance,text,topic\n1, FAVOR ,hello, Climate \n2,against,\"a, b\",x\n3,,c,\n4,weird,d,y\n").unwrap();
-        let got: Vec<_> = c.examples.iter().map(|e| (e.text.as_str(), e.topic.as_deref(), e.stance.as_deref(), e.line)).collect();
+        let got: Vec<_> = c
+            .examples
+            .iter()
+            .map(|e| {
+                (
+                    e.text.as_str(),
+                    e.topic.as_deref(),
+                    e.stance.as_deref(),
+                    e.line,
+                )
+            })
+            .collect();
         assert_eq!(
             got,
             [
@@ -264,22 +291,43 @@ mod tests {
 
     #[test]
     fn filters_by_split() {
-        let opts = LoadOptions { splits: Some(vec!["dev".into()]), ..Default::default() };
-        let c = parse(Path::new("t.csv"), b"text,topic,split\na,x,train\nb,y,dev\n", &opts).unwrap();
+        let opts = LoadOptions {
+            splits: Some(vec!["dev".into()]),
+            ..Default::default()
+        };
+        let c = parse(
+            Path::new("t.csv"),
+            b"text,topic,split\na,x,train\nb,y,dev\n",
+            &opts,
+        )
+        .unwrap();
         assert_eq!(c.examples.len(), 1);
         let err = parse(Path::new("t.csv"), b"text,topic,split\na,x,train\n", &opts).unwrap_err();
-        assert_eq!(err.message(), "t.csv: no rows with split dev; splits in the file: train");
+        assert_eq!(
+            err.message(),
+            "t.csv: no rows with split dev; splits in the file: train"
+        );
     }
 
     #[test]
     fn errors_name_file_line_and_field() {
-        let msg = |s: &[u8]| parse(Path::new("t.csv"), s, &LoadOptions::default()).unwrap_err().message().to_string();
+        let msg = |s: &[u8]| {
+            parse(Path::new("t.csv"), s, &LoadOptions::default())
+                .unwrap_err()
+                .message()
+                .to_string()
+        };
         assert!(msg(b"").contains("t.csv: the file is empty"));
         assert!(msg(b"body,topic\nx,y\n").starts_with("t.csv: line 1: no `text` column"));
-        assert!(msg(b"text,label\nx,y\n").starts_with("t.csv: line 1: no `topic` or `stance` column"));
-        assert!(msg(b"text,topic\na,b\n\"open,c\nd,e\n").starts_with("t.csv: line 3: a quoted field opened here is never closed"));
-        assert!(msg(b"text,topic\na,b\nc\xff,d\n").starts_with("t.csv: line 3, field `text`: invalid UTF-8"));
-        assert!(msg(b"text,topic\na,b\nc,d,e\n").starts_with("t.csv: line 3: 3 fields where the header has 2"));
+        assert!(
+            msg(b"text,label\nx,y\n").starts_with("t.csv: line 1: no `topic` or `stance` column")
+        );
+        assert!(msg(b"text,topic\na,b\n\"open,c\nd,e\n")
+            .starts_with("t.csv: line 3: a quoted field opened here is never closed"));
+        assert!(msg(b"text,topic\na,b\nc\xff,d\n")
+            .starts_with("t.csv: line 3, field `text`: invalid UTF-8"));
+        assert!(msg(b"text,topic\na,b\nc,d,e\n")
+            .starts_with("t.csv: line 3: 3 fields where the header has 2"));
     }
 
     #[test]

@@ -77,7 +77,10 @@ impl ConfusionMatrix {
         for (g, p) in gold.iter().zip(predicted) {
             counts[pos(g)][pos(p)] += 1;
         }
-        ConfusionMatrix { labels: all, counts }
+        ConfusionMatrix {
+            labels: all,
+            counts,
+        }
     }
 
     /// Scores of class `i`.
@@ -88,7 +91,11 @@ impl ConfusionMatrix {
         let ratio = |a: f64, b: usize| if b == 0 { 0.0 } else { a / b as f64 };
         let precision = ratio(tp, predicted);
         let recall = ratio(tp, support);
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
         ClassScores {
             label: self.labels[i].clone(),
             precision,
@@ -102,20 +109,30 @@ impl ConfusionMatrix {
 /// Scores predictions against gold labels; macro-F1 averages over `model_labels`.
 pub fn score(model_labels: &[String], gold: &[&str], predicted: &[&str]) -> HeadScores {
     let confusion = ConfusionMatrix::new(model_labels, gold, predicted);
-    let classes: Vec<ClassScores> = (0..confusion.labels.len()).map(|i| confusion.class_scores(i)).collect();
+    let classes: Vec<ClassScores> = (0..confusion.labels.len())
+        .map(|i| confusion.class_scores(i))
+        .collect();
     let correct = gold.iter().zip(predicted).filter(|(g, p)| g == p).count();
     let f1_of = |l: &str| classes.iter().find(|c| c.label == l).map(|c| c.f1);
     let macro_f1 = if model_labels.is_empty() {
         0.0
     } else {
-        model_labels.iter().map(|l| f1_of(l).unwrap_or(0.0)).sum::<f64>() / model_labels.len() as f64
+        model_labels
+            .iter()
+            .map(|l| f1_of(l).unwrap_or(0.0))
+            .sum::<f64>()
+            / model_labels.len() as f64
     };
     let has = |l: &str| model_labels.iter().any(|m| m == l);
     let f_avg = (has("support") && has("oppose"))
         .then(|| (f1_of("support").unwrap_or(0.0) + f1_of("oppose").unwrap_or(0.0)) / 2.0);
     HeadScores {
         rows: gold.len(),
-        accuracy: if gold.is_empty() { 0.0 } else { correct as f64 / gold.len() as f64 },
+        accuracy: if gold.is_empty() {
+            0.0
+        } else {
+            correct as f64 / gold.len() as f64
+        },
         macro_f1,
         f_avg,
         classes,
@@ -139,21 +156,40 @@ pub fn evaluate(model: &Model, examples: &[Example]) -> Evaluation {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let topics: Vec<Option<String>> = examples.iter().map(|e| e.topic.clone()).collect();
     let predictions = model.predict(&texts, Some(&topics));
-    let topic_pred: Vec<Option<&str>> = predictions.iter().map(|p| p.topic.as_ref().map(|t| t.label.as_str())).collect();
-    let stance_pred: Vec<Option<&str>> = predictions.iter().map(|p| p.stance.as_ref().map(|t| t.label.as_str())).collect();
+    let topic_pred: Vec<Option<&str>> = predictions
+        .iter()
+        .map(|p| p.topic.as_ref().map(|t| t.label.as_str()))
+        .collect();
+    let stance_pred: Vec<Option<&str>> = predictions
+        .iter()
+        .map(|p| p.stance.as_ref().map(|t| t.label.as_str()))
+        .collect();
     let topic_gold: Vec<Option<&str>> = examples.iter().map(|e| e.topic.as_deref()).collect();
     let stance_gold: Vec<Option<&str>> = examples.iter().map(|e| e.stance.as_deref()).collect();
     let all: Vec<usize> = (0..examples.len()).collect();
-    let topic = model.topic_head().map(|h| score_rows(&h.labels, &topic_gold, &topic_pred, &all));
-    let stance = model.stance_head().map(|h| score_rows(&h.labels, &stance_gold, &stance_pred, &all));
+    let topic = model
+        .topic_head()
+        .map(|h| score_rows(&h.labels, &topic_gold, &topic_pred, &all));
+    let stance = model
+        .stance_head()
+        .map(|h| score_rows(&h.labels, &stance_gold, &stance_pred, &all));
     let mut stance_by_topic = Vec::new();
     if let Some(h) = model.stance_head() {
-        let mut names: Vec<&str> = examples.iter().filter(|e| e.stance.is_some()).filter_map(|e| e.topic.as_deref()).collect();
+        let mut names: Vec<&str> = examples
+            .iter()
+            .filter(|e| e.stance.is_some())
+            .filter_map(|e| e.topic.as_deref())
+            .collect();
         names.sort();
         names.dedup();
         for name in names {
-            let rows: Vec<usize> = (0..examples.len()).filter(|&i| topic_gold[i] == Some(name)).collect();
-            stance_by_topic.push((name.to_string(), score_rows(&h.labels, &stance_gold, &stance_pred, &rows)));
+            let rows: Vec<usize> = (0..examples.len())
+                .filter(|&i| topic_gold[i] == Some(name))
+                .collect();
+            stance_by_topic.push((
+                name.to_string(),
+                score_rows(&h.labels, &stance_gold, &stance_pred, &rows),
+            ));
         }
     }
     Evaluation {
@@ -164,17 +200,29 @@ pub fn evaluate(model: &Model, examples: &[Example]) -> Evaluation {
 }
 
 /// Scores the given rows that have both a gold and a predicted label.
-fn score_rows(labels: &[String], gold: &[Option<&str>], predicted: &[Option<&str>], rows: &[usize]) -> HeadScores {
-    let (g, p): (Vec<&str>, Vec<&str>) = rows.iter().filter_map(|&i| Some((gold[i]?, predicted[i]?))).unzip();
+fn score_rows(
+    labels: &[String],
+    gold: &[Option<&str>],
+    predicted: &[Option<&str>],
+    rows: &[usize],
+) -> HeadScores {
+    let (g, p): (Vec<&str>, Vec<&str>) = rows
+        .iter()
+        .filter_map(|&i| Some((gold[i]?, predicted[i]?)))
+        .unzip();
     score(labels, &g, &p)
 }
 
 /// Assigns each example to one of `k` folds, stratified by its (topic, stance) labels: each
 /// label group is shuffled with `seed` and dealt round the folds in turn.
 pub fn stratified_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
-    let mut groups: std::collections::BTreeMap<(Option<&str>, Option<&str>), Vec<usize>> = Default::default();
+    let mut groups: std::collections::BTreeMap<(Option<&str>, Option<&str>), Vec<usize>> =
+        Default::default();
     for (i, e) in examples.iter().enumerate() {
-        groups.entry((e.topic.as_deref(), e.stance.as_deref())).or_default().push(i);
+        groups
+            .entry((e.topic.as_deref(), e.stance.as_deref()))
+            .or_default()
+            .push(i);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut fold = vec![0; examples.len()];
@@ -205,8 +253,15 @@ impl MeanSd {
         }
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
-        let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-        Some(MeanSd { mean, sd: var.sqrt() })
+        let var = if values.len() > 1 {
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        Some(MeanSd {
+            mean,
+            sd: var.sqrt(),
+        })
     }
 }
 
@@ -247,9 +302,20 @@ pub fn cross_validate(
     let mut per_fold = Vec::with_capacity(k);
     for f in 0..k {
         progress(f);
-        let train: Vec<Example> = examples.iter().zip(&fold).filter(|(_, &g)| g != f).map(|(e, _)| e.clone()).collect();
-        let test: Vec<Example> = examples.iter().zip(&fold).filter(|(_, &g)| g == f).map(|(e, _)| e.clone()).collect();
-        let (model, _) = Model::train(&train, options, |_| {}).map_err(|e| e.context(format!("fold {}", f + 1)))?;
+        let train: Vec<Example> = examples
+            .iter()
+            .zip(&fold)
+            .filter(|(_, &g)| g != f)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let test: Vec<Example> = examples
+            .iter()
+            .zip(&fold)
+            .filter(|(_, &g)| g == f)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let (model, _) = Model::train(&train, options, |_| {})
+            .map_err(|e| e.context(format!("fold {}", f + 1)))?;
         per_fold.push(evaluate(&model, &test));
     }
     let summarise = |pick: &dyn Fn(&Evaluation) -> Option<&HeadScores>| -> Option<CvHead> {
@@ -285,16 +351,35 @@ mod tests {
     fn matches_a_hand_computed_confusion_matrix() {
         // gold:  S S S O O N N N N N
         // pred:  S S O O N N N N S O
-        let gold = ["support", "support", "support", "oppose", "oppose", "neutral", "neutral", "neutral", "neutral", "neutral"];
-        let pred = ["support", "support", "oppose", "oppose", "neutral", "neutral", "neutral", "neutral", "support", "oppose"];
+        let gold = [
+            "support", "support", "support", "oppose", "oppose", "neutral", "neutral", "neutral",
+            "neutral", "neutral",
+        ];
+        let pred = [
+            "support", "support", "oppose", "oppose", "neutral", "neutral", "neutral", "neutral",
+            "support", "oppose",
+        ];
         let s = score(&labels(&["neutral", "oppose", "support"]), &gold, &pred);
-        assert_eq!(s.confusion.counts, vec![vec![3, 1, 1], vec![1, 1, 0], vec![0, 1, 2]]);
+        assert_eq!(
+            s.confusion.counts,
+            vec![vec![3, 1, 1], vec![1, 1, 0], vec![0, 1, 2]]
+        );
         assert!((s.accuracy - 0.6).abs() < 1e-12);
         // neutral: P 3/4, R 3/5, F1 2/3; oppose: P 1/3, R 1/2, F1 0.4; support: P 2/3, R 2/3, F1 2/3.
         let f1: Vec<f64> = s.classes.iter().map(|c| c.f1).collect();
-        assert!((f1[0] - 2.0 / 3.0).abs() < 1e-12 && (f1[1] - 0.4).abs() < 1e-12 && (f1[2] - 2.0 / 3.0).abs() < 1e-12);
-        assert!((s.classes[0].precision - 0.75).abs() < 1e-12 && (s.classes[0].recall - 0.6).abs() < 1e-12);
-        assert_eq!(s.classes.iter().map(|c| c.support).collect::<Vec<_>>(), [5, 2, 3]);
+        assert!(
+            (f1[0] - 2.0 / 3.0).abs() < 1e-12
+                && (f1[1] - 0.4).abs() < 1e-12
+                && (f1[2] - 2.0 / 3.0).abs() < 1e-12
+        );
+        assert!(
+            (s.classes[0].precision - 0.75).abs() < 1e-12
+                && (s.classes[0].recall - 0.6).abs() < 1e-12
+        );
+        assert_eq!(
+            s.classes.iter().map(|c| c.support).collect::<Vec<_>>(),
+            [5, 2, 3]
+        );
         assert!((s.macro_f1 - (2.0 / 3.0 + 0.4 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
         assert!((s.f_avg.unwrap() - (0.4 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
     }
@@ -315,29 +400,66 @@ mod tests {
         let names = labels(&["0", "1", "2"]);
         let g: Vec<String> = gold.iter().map(|v| v.to_string()).collect();
         let p: Vec<String> = pred.iter().map(|v| v.to_string()).collect();
-        let ours = score(&names, &g.iter().map(String::as_str).collect::<Vec<_>>(), &p.iter().map(String::as_str).collect::<Vec<_>>());
-        let cm = Array1::from(pred.to_vec()).confusion_matrix(Array1::from(gold.to_vec())).unwrap();
+        let ours = score(
+            &names,
+            &g.iter().map(String::as_str).collect::<Vec<_>>(),
+            &p.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let cm = Array1::from(pred.to_vec())
+            .confusion_matrix(Array1::from(gold.to_vec()))
+            .unwrap();
         for (c, theirs) in ours.classes.iter().zip(cm.split_one_vs_all()) {
             // linfa 0.8 counts predictions in rows and truth in columns, then reads its one-vs-all
             // matrices the other way round, so its "precision" is the usual recall and vice versa
             // (class 1 here: 2 of 4 predictions right, 2 of 3 gold rows found: P 0.5, R 0.667).
-            assert!((c.precision - theirs.recall() as f64).abs() < 1e-6, "{}", c.label);
-            assert!((c.recall - theirs.precision() as f64).abs() < 1e-6, "{}", c.label);
+            assert!(
+                (c.precision - theirs.recall() as f64).abs() < 1e-6,
+                "{}",
+                c.label
+            );
+            assert!(
+                (c.recall - theirs.precision() as f64).abs() < 1e-6,
+                "{}",
+                c.label
+            );
         }
         assert!((ours.accuracy - cm.accuracy() as f64).abs() < 1e-6);
     }
 
     #[test]
     fn folds_are_stratified_and_seeded() {
-        let ex = |t: &str, s: &str| Example { text: String::new(), topic: Some(t.into()), stance: Some(s.into()), line: 0 };
-        let rows: Vec<Example> = (0..50).map(|i| ex(if i % 2 == 0 { "a" } else { "b" }, if i % 5 == 0 { "x" } else { "y" })).collect();
+        let ex = |t: &str, s: &str| Example {
+            text: String::new(),
+            topic: Some(t.into()),
+            stance: Some(s.into()),
+            line: 0,
+        };
+        let rows: Vec<Example> = (0..50)
+            .map(|i| {
+                ex(
+                    if i % 2 == 0 { "a" } else { "b" },
+                    if i % 5 == 0 { "x" } else { "y" },
+                )
+            })
+            .collect();
         let f = stratified_folds(&rows, 5, 1);
         assert_eq!(f, stratified_folds(&rows, 5, 1));
         assert_ne!(f, stratified_folds(&rows, 5, 2));
         for k in 0..5 {
-            let in_fold: Vec<&Example> = rows.iter().zip(&f).filter(|(_, &g)| g == k).map(|(e, _)| e).collect();
+            let in_fold: Vec<&Example> = rows
+                .iter()
+                .zip(&f)
+                .filter(|(_, &g)| g == k)
+                .map(|(e, _)| e)
+                .collect();
             assert_eq!(in_fold.len(), 10);
-            assert_eq!(in_fold.iter().filter(|e| e.stance.as_deref() == Some("x")).count(), 2);
+            assert_eq!(
+                in_fold
+                    .iter()
+                    .filter(|e| e.stance.as_deref() == Some("x"))
+                    .count(),
+                2
+            );
         }
     }
 }

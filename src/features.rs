@@ -93,7 +93,10 @@ fn analyze_all<S: AsRef<str> + Sync>(texts: &[S]) -> Vec<Vec<String>> {
 
 impl Featurizer {
     /// Fits the vocabulary and idf on `texts` and returns the featurizer with their TF-IDF rows.
-    pub fn fit_transform<S: AsRef<str> + Sync>(texts: &[S], options: FeatureOptions) -> (Featurizer, CsrMatrix) {
+    pub fn fit_transform<S: AsRef<str> + Sync>(
+        texts: &[S],
+        options: FeatureOptions,
+    ) -> (Featurizer, CsrMatrix) {
         let analyzed = analyze_all(texts);
         let mut df: HashMap<&str, u32> = HashMap::new();
         for doc in &analyzed {
@@ -105,7 +108,10 @@ impl Featurizer {
             }
         }
         let n = texts.len() as f64;
-        let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|&(_, d)| d >= options.min_df).collect();
+        let mut kept: Vec<(&str, u32)> = df
+            .into_iter()
+            .filter(|&(_, d)| d >= options.min_df)
+            .collect();
         kept.sort_unstable();
         let vocabulary: Vec<String> = kept.iter().map(|(t, _)| t.to_string()).collect();
         let idf = kept
@@ -117,7 +123,10 @@ impl Featurizer {
             vocabulary,
             idf,
         });
-        let rows = analyzed.par_iter().map(|doc| featurizer.weigh(doc)).collect::<Vec<_>>();
+        let rows = analyzed
+            .par_iter()
+            .map(|doc| featurizer.weigh(doc))
+            .collect::<Vec<_>>();
         let matrix = CsrMatrix::from_rows(featurizer.n_features(), rows);
         (featurizer, matrix)
     }
@@ -126,14 +135,19 @@ impl Featurizer {
     pub fn transform<S: AsRef<str> + Sync>(&self, texts: &[S]) -> CsrMatrix {
         let rows = texts
             .par_iter()
-            .map_init(Analyzer::default, |analyzer, t| self.weigh(&terms(analyzer, t.as_ref())))
+            .map_init(Analyzer::default, |analyzer, t| {
+                self.weigh(&terms(analyzer, t.as_ref()))
+            })
             .collect::<Vec<_>>();
         CsrMatrix::from_rows(self.n_features(), rows)
     }
 
     /// The sorted, L2-normalised `(column, weight)` pairs of one analyzed text.
     fn weigh(&self, terms: &[String]) -> Vec<(u32, f64)> {
-        let mut cols: Vec<u32> = terms.iter().filter_map(|t| self.index.get(t).copied()).collect();
+        let mut cols: Vec<u32> = terms
+            .iter()
+            .filter_map(|t| self.index.get(t).copied())
+            .collect();
         cols.sort_unstable();
         let mut row: Vec<(u32, f64)> = Vec::with_capacity(cols.len());
         for c in cols {
@@ -183,7 +197,10 @@ mod tests {
         // Three texts whose words are their own stems.
         let texts = ["war war arm", "war", "arm pact"];
         let (f, m) = Featurizer::fit_transform(&texts, FeatureOptions { min_df: 1 });
-        assert_eq!(f.vocabulary, ["arm", "arm pact", "pact", "war", "war arm", "war war"]);
+        assert_eq!(
+            f.vocabulary,
+            ["arm", "arm pact", "pact", "war", "war arm", "war war"]
+        );
         // idf = ln((1 + 3) / (1 + df)) + 1: df 2 -> ln(4/3) + 1, df 1 -> ln 2 + 1.
         let idf2 = (4.0f64 / 3.0).ln() + 1.0;
         let idf1 = 2.0f64.ln() + 1.0;
@@ -192,7 +209,12 @@ mod tests {
         // Unnormalised: war 2.1795, arm 1.2877, bigrams 1.6931 each; norm 3.4839.
         let (cols, vals) = m.row(0);
         assert_eq!(cols, [0, 3, 4, 5]);
-        let expected = [0.369_495_431_093_585_9, 0.625_610_147_385_886_5, 0.485_842_088_485_947_6, 0.485_842_088_485_947_6];
+        let expected = [
+            0.369_495_431_093_585_9,
+            0.625_610_147_385_886_5,
+            0.485_842_088_485_947_6,
+            0.485_842_088_485_947_6,
+        ];
         for (v, e) in vals.iter().zip(expected) {
             assert!(close(*v, e), "{v} vs {e}");
         }
@@ -212,7 +234,9 @@ mod tests {
 
     #[test]
     fn featurizing_is_deterministic() {
-        let texts: Vec<String> = (0..200).map(|i| format!("statement {i} about topic {} and more", i % 7)).collect();
+        let texts: Vec<String> = (0..200)
+            .map(|i| format!("statement {i} about topic {} and more", i % 7))
+            .collect();
         let (f1, m1) = Featurizer::fit_transform(&texts, FeatureOptions::default());
         let (f2, m2) = Featurizer::fit_transform(&texts, FeatureOptions::default());
         assert_eq!(f1.vocabulary, f2.vocabulary);

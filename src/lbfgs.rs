@@ -50,7 +50,12 @@ pub struct Solution {
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     for (x, y) in ca.zip(cb) {
         for k in 0..8 {
             acc[k] += x[k] * y[k];
@@ -60,7 +65,11 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Minimises `f`, which returns the objective and its gradient, from `x0`.
-pub fn minimize(f: impl Fn(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, settings: &Settings) -> Solution {
+pub fn minimize(
+    f: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    x0: Vec<f64>,
+    settings: &Settings,
+) -> Solution {
     let mut x = x0;
     let (mut fx, mut g) = f(&x);
     let mut history: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(settings.memory);
@@ -100,13 +109,21 @@ pub fn minimize(f: impl Fn(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, settings: &
         // Backtracking line search with the Armijo condition.
         let mut step = 1.0;
         let (f_new, g_new) = loop {
-            x_new.iter_mut().zip(&x).zip(&d).for_each(|((xn, xi), di)| *xn = xi + step * di);
+            x_new
+                .iter_mut()
+                .zip(&x)
+                .zip(&d)
+                .for_each(|((xn, xi), di)| *xn = xi + step * di);
             let (f_try, g_try) = f(&x_new);
             if f_try.is_finite() && f_try <= fx + 1e-4 * step * slope {
                 break (f_try, g_try);
             }
             if step < 1e-20 {
-                return Solution { x, objective: fx, iterations };
+                return Solution {
+                    x,
+                    objective: fx,
+                    iterations,
+                };
             }
             let quadratic = if f_try.is_finite() {
                 -slope * step * step / (2.0 * (f_try - fx - slope * step))
@@ -122,8 +139,14 @@ pub fn minimize(f: impl Fn(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, settings: &
         } else {
             (vec![0.0; x.len()], vec![0.0; x.len()])
         };
-        s.iter_mut().zip(&x_new).zip(&x).for_each(|((si, a), b)| *si = a - b);
-        y.iter_mut().zip(&g_new).zip(&g).for_each(|((yi, a), b)| *yi = a - b);
+        s.iter_mut()
+            .zip(&x_new)
+            .zip(&x)
+            .for_each(|((si, a), b)| *si = a - b);
+        y.iter_mut()
+            .zip(&g_new)
+            .zip(&g)
+            .for_each(|((yi, a), b)| *yi = a - b);
         let sy = dot(&s, &y);
         if sy > 1e-12 * dot(&y, &y) {
             history.push_back((s, y, 1.0 / sy));
@@ -136,7 +159,11 @@ pub fn minimize(f: impl Fn(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, settings: &
             break;
         }
     }
-    Solution { x, objective: fx, iterations }
+    Solution {
+        x,
+        objective: fx,
+        iterations,
+    }
 }
 
 #[cfg(test)]
@@ -148,11 +175,27 @@ mod tests {
         // f(x) = sum_i c_i (x_i - i)^2 with condition number 1e2.
         let c: Vec<f64> = (0..50).map(|i| 10f64.powf(2.0 * i as f64 / 49.0)).collect();
         let f = |x: &[f64]| {
-            let v = x.iter().enumerate().map(|(i, xi)| c[i] * (xi - i as f64).powi(2)).sum();
-            let g = x.iter().enumerate().map(|(i, xi)| 2.0 * c[i] * (xi - i as f64)).collect();
+            let v = x
+                .iter()
+                .enumerate()
+                .map(|(i, xi)| c[i] * (xi - i as f64).powi(2))
+                .sum();
+            let g = x
+                .iter()
+                .enumerate()
+                .map(|(i, xi)| 2.0 * c[i] * (xi - i as f64))
+                .collect();
             (v, g)
         };
-        let s = minimize(f, vec![0.0; 50], &Settings { gradient_tolerance: 1e-6, relative_decrease: 0.0, ..Settings::default() });
+        let s = minimize(
+            f,
+            vec![0.0; 50],
+            &Settings {
+                gradient_tolerance: 1e-6,
+                relative_decrease: 0.0,
+                ..Settings::default()
+            },
+        );
         assert!(s.iterations < 300, "{} iterations", s.iterations);
         for (i, xi) in s.x.iter().enumerate() {
             assert!((xi - i as f64).abs() < 1e-6, "x[{i}] = {xi}");
@@ -164,10 +207,24 @@ mod tests {
         let f = |x: &[f64]| {
             let (a, b) = (x[0], x[1]);
             let v = (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2);
-            let g = vec![-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)];
+            let g = vec![
+                -2.0 * (1.0 - a) - 400.0 * a * (b - a * a),
+                200.0 * (b - a * a),
+            ];
             (v, g)
         };
-        let s = minimize(f, vec![-1.2, 1.0], &Settings { gradient_tolerance: 1e-10, ..Settings::default() });
-        assert!((s.x[0] - 1.0).abs() < 1e-5 && (s.x[1] - 1.0).abs() < 1e-5, "{:?}", s.x);
+        let s = minimize(
+            f,
+            vec![-1.2, 1.0],
+            &Settings {
+                gradient_tolerance: 1e-10,
+                ..Settings::default()
+            },
+        );
+        assert!(
+            (s.x[0] - 1.0).abs() < 1e-5 && (s.x[1] - 1.0).abs() < 1e-5,
+            "{:?}",
+            s.x
+        );
     }
 }

@@ -108,21 +108,23 @@ impl Problem<'_> {
         let mut cost: f64 = block_losses.iter().sum();
         let mut grad = vec![0.0; (d + 1) * k];
         let (gw, gb) = grad.split_at_mut(d * k);
-        gw.par_chunks_mut(COL_BLOCK * k).enumerate().for_each(|(b, chunk)| {
-            for (c, out) in chunk.chunks_mut(k).enumerate() {
-                let j = b * COL_BLOCK + c;
-                let (rows, val) = self.xt.row(j);
-                for (&i, &v) in rows.iter().zip(val) {
-                    let ri = &resid[i as usize * k..(i as usize + 1) * k];
-                    for (o, &r) in out.iter_mut().zip(ri) {
-                        *o += v * r;
+        gw.par_chunks_mut(COL_BLOCK * k)
+            .enumerate()
+            .for_each(|(b, chunk)| {
+                for (c, out) in chunk.chunks_mut(k).enumerate() {
+                    let j = b * COL_BLOCK + c;
+                    let (rows, val) = self.xt.row(j);
+                    for (&i, &v) in rows.iter().zip(val) {
+                        let ri = &resid[i as usize * k..(i as usize + 1) * k];
+                        for (o, &r) in out.iter_mut().zip(ri) {
+                            *o += v * r;
+                        }
+                    }
+                    for (o, &wc) in out.iter_mut().zip(&w[j * k..(j + 1) * k]) {
+                        *o += self.alpha * wc;
                     }
                 }
-                for (o, &wc) in out.iter_mut().zip(&w[j * k..(j + 1) * k]) {
-                    *o += self.alpha * wc;
-                }
-            }
-        });
+            });
         for row in resid.chunks(k) {
             for (o, &r) in gb.iter_mut().zip(row) {
                 *o += r;
@@ -143,10 +145,16 @@ impl SoftmaxRegression {
         sample_weights: Option<Vec<f64>>,
     ) -> Result<SoftmaxModel> {
         if x.n_rows() != y.len() {
-            return Err(Error::internal(format!("{} rows but {} labels", x.n_rows(), y.len())));
+            return Err(Error::internal(format!(
+                "{} rows but {} labels",
+                x.n_rows(),
+                y.len()
+            )));
         }
         if n_classes < 2 {
-            return Err(Error::input("at least two classes are needed to fit a classifier"));
+            return Err(Error::input(
+                "at least two classes are needed to fit a classifier",
+            ));
         }
         if let Some(&bad) = y.iter().find(|&&c| c >= n_classes) {
             return Err(Error::internal(format!("class index {bad} out of range")));
@@ -166,9 +174,15 @@ impl SoftmaxRegression {
             gradient_tolerance: self.tolerance * n,
             ..lbfgs::Settings::default()
         };
-        let solution = lbfgs::minimize(|w| problem.evaluate(w), vec![0.0; (d + 1) * n_classes], &settings);
+        let solution = lbfgs::minimize(
+            |w| problem.evaluate(w),
+            vec![0.0; (d + 1) * n_classes],
+            &settings,
+        );
         if !solution.objective.is_finite() {
-            return Err(Error::internal("the solver diverged (non-finite objective)"));
+            return Err(Error::internal(
+                "the solver diverged (non-finite objective)",
+            ));
         }
         Ok(SoftmaxModel {
             n_features: d,
@@ -294,7 +308,12 @@ mod tests {
             }
             let score0: f64 = row.iter().filter(|e| e.0 % 3 == 0).map(|e| e.1).sum();
             let score1: f64 = row.iter().filter(|e| e.0 % 3 == 1).map(|e| e.1).sum();
-            let score2: f64 = row.iter().filter(|e| e.0 % 3 == 2).map(|e| e.1).sum::<f64>() + rng.gen_range(-0.5..0.5);
+            let score2: f64 = row
+                .iter()
+                .filter(|e| e.0 % 3 == 2)
+                .map(|e| e.1)
+                .sum::<f64>()
+                + rng.gen_range(-0.5..0.5);
             let best = [score0, score1, score2]
                 .iter()
                 .enumerate()
@@ -311,7 +330,13 @@ mod tests {
         probs
             .rows()
             .into_iter()
-            .map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0)
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .unwrap()
+                    .0
+            })
             .collect()
     }
 
@@ -338,15 +363,29 @@ mod tests {
             // The reference objective, computed from its fitted weights with its own definition.
             let logp = ref_probs.mapv(f64::ln);
             let nll: f64 = y.iter().enumerate().map(|(i, &c)| -logp[(i, c)]).sum();
-            let ref_objective = nll + 0.5 * alpha * reference.params().iter().map(|v| v * v).sum::<f64>();
+            let ref_objective =
+                nll + 0.5 * alpha * reference.params().iter().map(|v| v * v).sum::<f64>();
 
             let rel = (ours.objective() - ref_objective).abs() / ref_objective;
-            assert!(rel < 1e-4, "seed {seed}: ours {} vs linfa {ref_objective}", ours.objective());
+            assert!(
+                rel < 1e-4,
+                "seed {seed}: ours {} vs linfa {ref_objective}",
+                ours.objective()
+            );
             let our_probs: Array2<f64> = ours.predict(&DatasetBase::new(x.clone(), ()));
-            assert_eq!(predictions(&our_probs), predictions(&ref_probs), "seed {seed}");
+            assert_eq!(
+                predictions(&our_probs),
+                predictions(&ref_probs),
+                "seed {seed}"
+            );
             // linfa orders classes 0, 1, 2 as we do, so the probabilities agree too.
-            let max_diff = (&our_probs - &ref_probs).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
-            assert!(max_diff < 1e-3, "seed {seed}: max probability difference {max_diff}");
+            let max_diff = (&our_probs - &ref_probs)
+                .mapv(f64::abs)
+                .fold(0.0f64, |a, &b| a.max(b));
+            assert!(
+                max_diff < 1e-3,
+                "seed {seed}: max probability difference {max_diff}"
+            );
         }
     }
 
@@ -361,7 +400,9 @@ mod tests {
             n_classes: 3,
             alpha: 0.3,
         };
-        let w: Vec<f64> = (0..21).map(|i| ((i * 37 % 11) as f64 - 5.0) / 10.0).collect();
+        let w: Vec<f64> = (0..21)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) / 10.0)
+            .collect();
         let (_, g) = problem.evaluate(&w);
         for p in 0..w.len() {
             let h = 1e-6;
@@ -370,16 +411,32 @@ mod tests {
             let mut down = w.clone();
             down[p] -= h;
             let numeric = (problem.evaluate(&up).0 - problem.evaluate(&down).0) / (2.0 * h);
-            assert!((numeric - g[p]).abs() < 1e-5, "param {p}: {numeric} vs {}", g[p]);
+            assert!(
+                (numeric - g[p]).abs() < 1e-5,
+                "param {p}: {numeric} vs {}",
+                g[p]
+            );
         }
     }
 
     #[test]
     fn same_fit_whatever_the_thread_count() {
         let (x, y) = problem(11, 3000, 40);
-        let fit = || SoftmaxRegression::default().fit_sparse(&x, &y, 3, None).unwrap();
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(fit);
-        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(fit);
+        let fit = || {
+            SoftmaxRegression::default()
+                .fit_sparse(&x, &y, 3, None)
+                .unwrap()
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(fit);
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(fit);
         assert_eq!(one, two);
     }
 }

@@ -102,10 +102,15 @@ struct ModelOptions {
 impl ModelOptions {
     fn train_options(&self) -> Result<TrainOptions> {
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {
-            return Err(Error::input(format!("--alpha must be a positive number, not {}", self.alpha)));
+            return Err(Error::input(format!(
+                "--alpha must be a positive number, not {}",
+                self.alpha
+            )));
         }
         Ok(TrainOptions {
-            features: FeatureOptions { min_df: self.min_df.max(1) },
+            features: FeatureOptions {
+                min_df: self.min_df.max(1),
+            },
             solver: SoftmaxRegression {
                 alpha: self.alpha,
                 max_iterations: self.max_iter,
@@ -141,7 +146,12 @@ struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
     /// The model to score (required unless --cv).
-    #[arg(long, value_name = "PATH", required_unless_present = "cv", conflicts_with = "cv")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "cv",
+        conflicts_with = "cv"
+    )]
     model: Option<PathBuf>,
     /// Run stratified K-fold cross-validation of the training options on --data instead.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..=100))]
@@ -227,11 +237,16 @@ fn train(args: TrainArgs) -> Result<u8> {
     model::check_destination(&args.model)?;
     let corpus = args.data.load()?;
     let bar = spinner("reading");
-    let trained = Model::train(&corpus.examples, &options, |stage| bar.set_message(stage_message(stage)));
+    let trained = Model::train(&corpus.examples, &options, |stage| {
+        bar.set_message(stage_message(stage))
+    });
     bar.finish_and_clear();
     let (model, summary) = trained.map_err(|e| e.context(args.data.data.display()))?;
     model.save(&args.model)?;
-    write_stdout(&output::train_summary(&summary, &args.model.display().to_string()))
+    write_stdout(&output::train_summary(
+        &summary,
+        &args.model.display().to_string(),
+    ))
 }
 
 fn evaluate(args: EvalArgs) -> Result<u8> {
@@ -266,7 +281,9 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 /// The bundled default model, next to the sources this binary was built from.
 fn default_model_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("default.model")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join("default.model")
 }
 
 /// One article to classify.
@@ -326,13 +343,21 @@ fn read_article(input: &Input) -> Result<String> {
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if bytes.contains(&0) {
-        return Err(Error::input(format!("{name}: looks like a binary file (it contains NUL bytes); skipped")));
+        return Err(Error::input(format!(
+            "{name}: looks like a binary file (it contains NUL bytes); skipped"
+        )));
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(Error::input(format!("{name}: line {line}: invalid UTF-8; save the file as UTF-8")))
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            Err(Error::input(format!(
+                "{name}: line {line}: invalid UTF-8; save the file as UTF-8"
+            )))
         }
     }
 }
@@ -353,12 +378,16 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
     };
     let model = Model::load(&model_path)?;
     if args.inputs.is_empty() && std::io::stdin().is_terminal() {
-        return Err(Error::input("no input: give article files or folders, or pipe text into `stance classify -`"));
+        return Err(Error::input(
+            "no input: give article files or folders, or pipe text into `stance classify -`",
+        ));
     }
     let stdout = std::io::stdout();
-    let format = args
-        .format
-        .unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Jsonl });
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
     let mut writer = RecordWriter::new(format, stdout.lock());
     let mut failures = 0;
     for input in expand_inputs(&args.inputs) {
@@ -366,7 +395,9 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
             let article = read_article(&input)?;
             let records = classify_article(&model, &input.name(), &article, args.topic.as_deref());
             for r in &records {
-                writer.write(r).map_err(|e| Error::io(Path::new("<stdout>"), "write", &e))?;
+                writer
+                    .write(r)
+                    .map_err(|e| Error::io(Path::new("<stdout>"), "write", &e))?;
             }
             Ok(())
         });
@@ -387,7 +418,12 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
     Ok(if failures > 0 { EXIT_PARTIAL } else { EXIT_OK })
 }
 
-fn classify_article(model: &Model, source: &str, article: &str, topic: Option<&str>) -> Vec<Record> {
+fn classify_article(
+    model: &Model,
+    source: &str,
+    article: &str,
+    topic: Option<&str>,
+) -> Vec<Record> {
     let statements = text::segment(article);
     let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
     let topics: Option<Vec<Option<String>>> = topic.map(|t| vec![Some(t.to_string()); texts.len()]);

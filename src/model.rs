@@ -93,7 +93,11 @@ impl TopicBlocks {
             offsets.push(next);
             next += c.len() as u32;
         }
-        TopicBlocks { n_shared: x.n_cols(), columns, offsets }
+        TopicBlocks {
+            n_shared: x.n_cols(),
+            columns,
+            offsets,
+        }
     }
 
     /// Total number of columns, shared and copied.
@@ -206,7 +210,11 @@ fn index_labels(labels: &[&str]) -> (Vec<String>, Vec<usize>) {
     names.dedup();
     let y = labels
         .iter()
-        .map(|l| names.binary_search_by(|n| n.as_str().cmp(l)).expect("label listed"))
+        .map(|l| {
+            names
+                .binary_search_by(|n| n.as_str().cmp(l))
+                .expect("label listed")
+        })
         .collect();
     (names, y)
 }
@@ -271,8 +279,12 @@ impl Model {
         mut progress: impl FnMut(Stage),
     ) -> Result<(Model, TrainSummary)> {
         let started = Instant::now();
-        let topic_rows: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].topic.is_some()).collect();
-        let stance_rows: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].stance.is_some()).collect();
+        let topic_rows: Vec<usize> = (0..examples.len())
+            .filter(|&i| examples[i].topic.is_some())
+            .collect();
+        let stance_rows: Vec<usize> = (0..examples.len())
+            .filter(|&i| examples[i].stance.is_some())
+            .collect();
         if topic_rows.is_empty() && stance_rows.is_empty() {
             return Err(Error::input("no row has a topic or stance label"));
         }
@@ -285,8 +297,17 @@ impl Model {
             None
         } else {
             progress(Stage::FittingTopic);
-            let labels: Vec<&str> = topic_rows.iter().map(|&i| examples[i].topic.as_deref().unwrap_or_default()).collect();
-            let (head, summary) = Head::fit("topic", &x.select_rows(&topic_rows), &labels, &options.solver, !stance_rows.is_empty())?;
+            let labels: Vec<&str> = topic_rows
+                .iter()
+                .map(|&i| examples[i].topic.as_deref().unwrap_or_default())
+                .collect();
+            let (head, summary) = Head::fit(
+                "topic",
+                &x.select_rows(&topic_rows),
+                &labels,
+                &options.solver,
+                !stance_rows.is_empty(),
+            )?;
             heads.push(summary);
             Some(head)
         };
@@ -295,7 +316,10 @@ impl Model {
             None
         } else {
             progress(Stage::FittingStance);
-            let labels: Vec<&str> = stance_rows.iter().map(|&i| examples[i].stance.as_deref().unwrap_or_default()).collect();
+            let labels: Vec<&str> = stance_rows
+                .iter()
+                .map(|&i| examples[i].stance.as_deref().unwrap_or_default())
+                .collect();
             let xs = x.select_rows(&stance_rows);
             let topics: Vec<String> = match (&topic, options.topic_aware_stance) {
                 (Some(t), true) if t.labels.len() > 1 => t.labels.clone(),
@@ -306,14 +330,23 @@ impl Model {
             } else {
                 let of_row: Vec<Option<usize>> = stance_rows
                     .iter()
-                    .map(|&i| examples[i].topic.as_deref().and_then(|t| topics.iter().position(|n| n == t)))
+                    .map(|&i| {
+                        examples[i]
+                            .topic
+                            .as_deref()
+                            .and_then(|t| topics.iter().position(|n| n == t))
+                    })
                     .collect();
                 let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
                 (blocks.augment(&xs, &of_row), blocks)
             };
             let (head, summary) = Head::fit("stance", &xs, &labels, &options.solver, false)?;
             heads.push(summary);
-            Some(StanceHead { head, topics, blocks })
+            Some(StanceHead {
+                head,
+                topics,
+                blocks,
+            })
         };
 
         let mut other_stance_labels: Vec<String> = stance
@@ -341,7 +374,11 @@ impl Model {
 
     /// Predicts topic and stance for each text. Where `topics` gives a row's topic, the stance
     /// head uses it (and the topic head is still reported); otherwise it uses the predicted topic.
-    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S], topics: Option<&[Option<String>]>) -> Vec<Labelled> {
+    pub fn predict<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        topics: Option<&[Option<String>]>,
+    ) -> Vec<Labelled> {
         use rayon::prelude::*;
         let x = self.featurizer.transform(texts);
         (0..texts.len())
@@ -354,9 +391,11 @@ impl Model {
                     let chosen = given.or(topic.as_ref().map(|p| p.label.as_str()));
                     match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                         Some(t) => {
-                            let mut entries: Vec<(u32, f64)> = idx.iter().copied().zip(val.iter().copied()).collect();
+                            let mut entries: Vec<(u32, f64)> =
+                                idx.iter().copied().zip(val.iter().copied()).collect();
                             s.blocks.extend_row(idx, val, t, &mut entries);
-                            let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) = entries.into_iter().unzip();
+                            let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) =
+                                entries.into_iter().unzip();
                             s.head.predict_row(&aug_idx, &aug_val)
                         }
                         None => s.head.predict_row(idx, val),
@@ -389,7 +428,8 @@ impl Model {
 
     /// The model as the bytes of a model file.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let payload = postcard::to_stdvec(self).map_err(|e| Error::internal(format!("cannot encode model: {e}")))?;
+        let payload = postcard::to_stdvec(self)
+            .map_err(|e| Error::internal(format!("cannot encode model: {e}")))?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -402,10 +442,14 @@ impl Model {
     /// Reads a model from the bytes of a model file; errors say what is wrong with them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(Error::input("not a stance model file (it does not start with the model signature)"));
+            return Err(Error::input(
+                "not a stance model file (it does not start with the model signature)",
+            ));
         }
         if bytes.len() < HEADER_LEN {
-            return Err(Error::input("truncated model file (the header is incomplete); retrain or restore it"));
+            return Err(Error::input(
+                "truncated model file (the header is incomplete); retrain or restore it",
+            ));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
@@ -423,10 +467,14 @@ impl Model {
             )));
         }
         if payload.len() as u64 > len {
-            return Err(Error::input("corrupt model file (bytes after the end of the model)"));
+            return Err(Error::input(
+                "corrupt model file (bytes after the end of the model)",
+            ));
         }
         if crc32fast::hash(payload) != crc {
-            return Err(Error::input("corrupt model file (checksum mismatch); retrain or restore it"));
+            return Err(Error::input(
+                "corrupt model file (checksum mismatch); retrain or restore it",
+            ));
         }
         postcard::from_bytes(payload).map_err(|e| Error::input(format!("corrupt model file ({e})")))
     }
@@ -451,12 +499,15 @@ impl Model {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+            let _ = tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
         }
         tmp.write_all(&bytes)
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(|e| Error::io(path, "write model", &e))?;
-        tmp.persist(path).map_err(|e| Error::io(path, "move the new model into place at", &e.error))?;
+        tmp.persist(path)
+            .map_err(|e| Error::io(path, "move the new model into place at", &e.error))?;
         Ok(())
     }
 }
@@ -476,7 +527,10 @@ pub fn check_destination(path: &Path) -> Result<&Path> {
         )));
     }
     if path.is_dir() {
-        return Err(Error::input(format!("{}: is a folder; give a file name", path.display())));
+        return Err(Error::input(format!(
+            "{}: is a folder; give a file name",
+            path.display()
+        )));
     }
     Ok(dir)
 }
@@ -497,21 +551,49 @@ mod tests {
     fn small_corpus() -> Vec<Example> {
         let mut v = Vec::new();
         for i in 0..10 {
-            v.push(ex(&format!("we back the climate tax plan {i}"), "climate", "support"));
-            v.push(ex(&format!("we reject the climate tax plan {i}"), "climate", "oppose"));
-            v.push(ex(&format!("the climate tax plan was published {i}"), "climate", "neutral"));
-            v.push(ex(&format!("we back the border visa rules {i}"), "immigration", "support"));
-            v.push(ex(&format!("we reject the border visa rules {i}"), "immigration", "oppose"));
-            v.push(ex(&format!("the border visa rules were published {i}"), "immigration", "neutral"));
+            v.push(ex(
+                &format!("we back the climate tax plan {i}"),
+                "climate",
+                "support",
+            ));
+            v.push(ex(
+                &format!("we reject the climate tax plan {i}"),
+                "climate",
+                "oppose",
+            ));
+            v.push(ex(
+                &format!("the climate tax plan was published {i}"),
+                "climate",
+                "neutral",
+            ));
+            v.push(ex(
+                &format!("we back the border visa rules {i}"),
+                "immigration",
+                "support",
+            ));
+            v.push(ex(
+                &format!("we reject the border visa rules {i}"),
+                "immigration",
+                "oppose",
+            ));
+            v.push(ex(
+                &format!("the border visa rules were published {i}"),
+                "immigration",
+                "neutral",
+            ));
         }
         v
     }
 
     #[test]
     fn trains_and_predicts_both_heads() {
-        let (model, summary) = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        let (model, summary) =
+            Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
         assert_eq!(summary.heads.len(), 2);
-        let out = model.predict(&["they back the visa rules", "we reject the tax plan"], None);
+        let out = model.predict(
+            &["they back the visa rules", "we reject the tax plan"],
+            None,
+        );
         assert_eq!(out[0].topic.as_ref().unwrap().label, "immigration");
         assert_eq!(out[0].stance.as_ref().unwrap().label, "support");
         assert_eq!(out[1].topic.as_ref().unwrap().label, "climate");
@@ -532,8 +614,12 @@ mod tests {
 
     #[test]
     fn training_is_deterministic() {
-        let a = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap().0;
-        let b = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap().0;
+        let a = Model::train(&small_corpus(), &TrainOptions::default(), |_| {})
+            .unwrap()
+            .0;
+        let b = Model::train(&small_corpus(), &TrainOptions::default(), |_| {})
+            .unwrap()
+            .0;
         assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
     }
 
@@ -556,10 +642,18 @@ mod tests {
 
     #[test]
     fn single_class_stance_is_an_error_but_single_topic_is_allowed() {
-        let rows: Vec<Example> = small_corpus().into_iter().filter(|e| e.stance.as_deref() == Some("support")).collect();
+        let rows: Vec<Example> = small_corpus()
+            .into_iter()
+            .filter(|e| e.stance.as_deref() == Some("support"))
+            .collect();
         let err = Model::train(&rows, &TrainOptions::default(), |_| {}).unwrap_err();
-        assert!(err.message().contains("stance column has a single class (`support`)"));
-        let rows: Vec<Example> = small_corpus().into_iter().filter(|e| e.topic.as_deref() == Some("climate")).collect();
+        assert!(err
+            .message()
+            .contains("stance column has a single class (`support`)"));
+        let rows: Vec<Example> = small_corpus()
+            .into_iter()
+            .filter(|e| e.topic.as_deref() == Some("climate"))
+            .collect();
         let (model, _) = Model::train(&rows, &TrainOptions::default(), |_| {}).unwrap();
         let out = model.predict(&["we reject it"], None);
         assert_eq!(out[0].topic.as_ref().unwrap().label, "climate");

@@ -53,7 +53,7 @@ pub struct RecordWriter<W: Write> {
 }
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Plain(std::io::BufWriter<W>),
 }
 
@@ -63,10 +63,18 @@ impl<W: Write> RecordWriter<W> {
     /// A writer of `format` onto `out`.
     pub fn new(format: Format, out: W) -> Self {
         let out = match format {
-            Format::Csv => Sink::Csv(csv::WriterBuilder::new().has_headers(false).from_writer(out)),
+            Format::Csv => Sink::Csv(Box::new(
+                csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out),
+            )),
             _ => Sink::Plain(std::io::BufWriter::new(out)),
         };
-        RecordWriter { format, out, started: false }
+        RecordWriter {
+            format,
+            out,
+            started: false,
+        }
     }
 
     /// Writes one record.
@@ -77,8 +85,16 @@ impl<W: Write> RecordWriter<W> {
             (Sink::Csv(out), _) => {
                 if first {
                     out.write_record([
-                        "source", "index", "kind", "start", "end", "topic", "topic_probability", "stance",
-                        "stance_probability", "text",
+                        "source",
+                        "index",
+                        "kind",
+                        "start",
+                        "end",
+                        "topic",
+                        "topic_probability",
+                        "stance",
+                        "stance_probability",
+                        "text",
                     ])?;
                 }
                 let prob = |p: Option<f64>| p.map_or(String::new(), |p| format!("{p:.4}"));
@@ -102,7 +118,11 @@ impl<W: Write> RecordWriter<W> {
             }
             (Sink::Plain(w), _) => {
                 if first {
-                    writeln!(w, "{:<28} {:>4}  {:<18} {:<10} text", "source", "#", "topic (p)", "stance (p)")?;
+                    writeln!(
+                        w,
+                        "{:<28} {:>4}  {:<18} {:<10} text",
+                        "source", "#", "topic (p)", "stance (p)"
+                    )?;
                 }
                 let label = |l: &Option<String>, p: Option<f64>| match (l, p) {
                     (Some(l), Some(p)) => format!("{l} {p:.2}"),
@@ -152,7 +172,15 @@ pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
     let _ = writeln!(out, "vocabulary: {} terms", s.vocabulary);
     for h in &s.heads {
         let classes: Vec<String> = h.classes.iter().map(|(l, c)| format!("{l} {c}")).collect();
-        let _ = writeln!(out, "{} head: {} rows, {} classes ({}); {} iterations", h.head, h.rows, h.classes.len(), classes.join(", "), h.iterations);
+        let _ = writeln!(
+            out,
+            "{} head: {} rows, {} classes ({}); {} iterations",
+            h.head,
+            h.rows,
+            h.classes.len(),
+            classes.join(", "),
+            h.iterations
+        );
     }
     if !s.other_stance_labels.is_empty() {
         let _ = writeln!(
@@ -161,21 +189,43 @@ pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
             s.other_stance_labels.join(", ")
         );
     }
-    let _ = writeln!(out, "trained in {:.2} s; model written to {model_path}", s.seconds);
+    let _ = writeln!(
+        out,
+        "trained in {:.2} s; model written to {model_path}",
+        s.seconds
+    );
     out
 }
 
 fn head_report(out: &mut String, name: &str, h: &HeadScores) {
     let _ = writeln!(out, "== {name}: {} rows", h.rows);
-    let _ = write!(out, "accuracy {:.4}  macro-F1 {:.4}", h.accuracy, h.macro_f1);
+    let _ = write!(
+        out,
+        "accuracy {:.4}  macro-F1 {:.4}",
+        h.accuracy, h.macro_f1
+    );
     if let Some(f) = h.f_avg {
         let _ = write!(out, "  F_avg {f:.4}");
     }
     let _ = writeln!(out);
-    let width = h.classes.iter().map(|c| c.label.chars().count()).max().unwrap_or(5).max(5);
-    let _ = writeln!(out, "{:<width$}  precision  recall      F1  support", "class");
+    let width = h
+        .classes
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        out,
+        "{:<width$}  precision  recall      F1  support",
+        "class"
+    );
     for c in &h.classes {
-        let _ = writeln!(out, "{:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", c.label, c.precision, c.recall, c.f1, c.support);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+            c.label, c.precision, c.recall, c.f1, c.support
+        );
     }
     let _ = writeln!(out, "confusion matrix (rows: gold, columns: predicted)");
     let _ = write!(out, "{:<width$}", "");
@@ -206,11 +256,25 @@ pub fn evaluation_report(e: &Evaluation) -> String {
     }
     if !e.stance_by_topic.is_empty() {
         let _ = writeln!(out, "\n== stance per topic");
-        let width = e.stance_by_topic.iter().map(|(t, _)| t.chars().count()).max().unwrap_or(5).max(5);
-        let _ = writeln!(out, "{:<width$}  {:>5}  accuracy  macro-F1   F_avg", "topic", "rows");
+        let width = e
+            .stance_by_topic
+            .iter()
+            .map(|(t, _)| t.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>5}  accuracy  macro-F1   F_avg",
+            "topic", "rows"
+        );
         for (t, h) in &e.stance_by_topic {
             let favg = h.f_avg.map_or("-".to_string(), |f| format!("{f:.4}"));
-            let _ = writeln!(out, "{t:<width$}  {:>5}  {:>8.4}  {:>8.4}  {favg:>6}", h.rows, h.accuracy, h.macro_f1);
+            let _ = writeln!(
+                out,
+                "{t:<width$}  {:>5}  {:>8.4}  {:>8.4}  {favg:>6}",
+                h.rows, h.accuracy, h.macro_f1
+            );
         }
     }
     out
@@ -219,7 +283,11 @@ pub fn evaluation_report(e: &Evaluation) -> String {
 /// The report `eval --cv` prints.
 pub fn cross_validation_report(cv: &CrossValidation) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}-fold stratified cross-validation (mean ± sd over folds)", cv.folds);
+    let _ = writeln!(
+        out,
+        "{}-fold stratified cross-validation (mean ± sd over folds)",
+        cv.folds
+    );
     for (name, head) in [("topic", &cv.topic), ("stance", &cv.stance)] {
         if let Some(h) = head {
             let _ = write!(
@@ -269,8 +337,14 @@ mod tests {
     fn csv_quotes_and_has_a_header() {
         let out = render(Format::Csv);
         let mut lines = out.lines();
-        assert_eq!(lines.next().unwrap(), "source,index,kind,start,end,topic,topic_probability,stance,stance_probability,text");
-        assert_eq!(lines.next().unwrap(), "a.txt,0,sentence,0,9,climate,0.9123,,,\"He said, \"\"no\"\".\"");
+        assert_eq!(
+            lines.next().unwrap(),
+            "source,index,kind,start,end,topic,topic_probability,stance,stance_probability,text"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "a.txt,0,sentence,0,9,climate,0.9123,,,\"He said, \"\"no\"\".\""
+        );
     }
 
     #[test]

@@ -167,6 +167,9 @@ mod tests {
         assert_eq!(m.transpose().to_dense(), m.to_dense().t());
         assert_eq!(m.transpose().transpose(), m);
         let s = m.select_rows(&[2, 0]);
-        assert_eq!(s.to_dense(), ndarray::array![[0.0, 3.0, 0.0], [1.0, 0.0, 2.0]]);
+        assert_eq!(
+            s.to_dense(),
+            ndarray::array![[0.0, 3.0, 0.0], [1.0, 0.0, 2.0]]
+        );
     }
 }

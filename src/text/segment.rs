@@ -97,13 +97,19 @@ fn paragraphs(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn is_closing(c: char) -> bool {
-    matches!(c, '"' | '\'' | ')' | ']' | '\u{201D}' | '\u{2019}' | '\u{00BB}')
+    matches!(
+        c,
+        '"' | '\'' | ')' | ']' | '\u{201D}' | '\u{2019}' | '\u{00BB}'
+    )
 }
 
 fn is_sentence_start(c: char) -> bool {
     c.is_uppercase()
         || c.is_numeric()
-        || matches!(c, '"' | '\'' | '(' | '[' | '\u{201C}' | '\u{2018}' | '\u{00AB}' | '-' | '\u{2014}')
+        || matches!(
+            c,
+            '"' | '\'' | '(' | '[' | '\u{201C}' | '\u{2018}' | '\u{00AB}' | '-' | '\u{2014}'
+        )
         || (c.is_alphabetic() && !c.is_lowercase())
 }
 
@@ -112,7 +118,9 @@ fn word_before(text: &str, pos: usize) -> String {
     let head = &text[..pos];
     let start = head
         .rfind(|c: char| !(c.is_alphanumeric() || c == '.'))
-        .map_or(0, |i| i + head[i..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |i| {
+            i + head[i..].chars().next().map_or(1, char::len_utf8)
+        });
     head[start..].to_lowercase()
 }
 
@@ -156,7 +164,13 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
     push(text, sent_start, p_end, StatementKind::Sentence, out);
 }
 
-fn push<'a>(text: &'a str, start: usize, end: usize, kind: StatementKind, out: &mut Vec<Statement<'a>>) {
+fn push<'a>(
+    text: &'a str,
+    start: usize,
+    end: usize,
+    kind: StatementKind,
+    out: &mut Vec<Statement<'a>>,
+) {
     let slice = &text[start..end];
     let trimmed = slice.trim();
     if trimmed.is_empty() {
@@ -183,7 +197,12 @@ mod tests {
     fn splits_sentences_and_keeps_abbreviations() {
         assert_eq!(
             texts("Mr. Smith met Dr. Jones at 5 p.m. on Monday. They talked. Did it work? Yes!"),
-            ["Mr. Smith met Dr. Jones at 5 p.m. on Monday.", "They talked.", "Did it work?", "Yes!"]
+            [
+                "Mr. Smith met Dr. Jones at 5 p.m. on Monday.",
+                "They talked.",
+                "Did it work?",
+                "Yes!"
+            ]
         );
     }
 
@@ -191,20 +210,29 @@ mod tests {
     fn decimals_initials_and_quotes() {
         assert_eq!(
             texts("George W. Bush spent $4.5 billion. \"It is over,\" he said. \"Why?\" She left."),
-            ["George W. Bush spent $4.5 billion.", "\"It is over,\" he said.", "\"Why?\"", "She left."]
+            [
+                "George W. Bush spent $4.5 billion.",
+                "\"It is over,\" he said.",
+                "\"Why?\"",
+                "She left."
+            ]
         );
     }
 
     #[test]
     fn paragraphs_and_hard_wraps() {
-        let text = "Headline here\n\nFirst line of a\nwrapped sentence. Second one.\r\n\r\nNew paragraph";
+        let text =
+            "Headline here\n\nFirst line of a\nwrapped sentence. Second one.\r\n\r\nNew paragraph";
         let segs = segment(text);
         let got: Vec<_> = segs.iter().map(|s| (s.kind, s.text)).collect();
         assert_eq!(
             got,
             [
                 (StatementKind::Heading, "Headline here"),
-                (StatementKind::Sentence, "First line of a\nwrapped sentence."),
+                (
+                    StatementKind::Sentence,
+                    "First line of a\nwrapped sentence."
+                ),
                 (StatementKind::Sentence, "Second one."),
                 (StatementKind::Sentence, "New paragraph"),
             ]

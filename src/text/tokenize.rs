@@ -55,7 +55,10 @@ impl<'a> Tokens<'a> {
         // Keep the final stop of an acronym such as `U.S.` or `e.g.`: every part is one letter.
         if has_stop && self.text[end..].starts_with('.') {
             let word = &self.text[start..end];
-            if word.split('.').all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic)) {
+            if word
+                .split('.')
+                .all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic))
+            {
                 end += 1;
             }
         }
@@ -131,19 +134,28 @@ mod tests {
 
     #[test]
     fn decimals_stay_whole_and_sentence_stops_go() {
-        assert_eq!(toks("Growth was 3.5%. Then $4.5bn."), ["growth", "was", "3.5", "then", "4.5bn"]);
+        assert_eq!(
+            toks("Growth was 3.5%. Then $4.5bn."),
+            ["growth", "was", "3.5", "then", "4.5bn"]
+        );
     }
 
     #[test]
     fn punctuation_and_dangling_joiners_split() {
-        assert_eq!(toks("well -- no - 'quoted' end-"), ["well", "no", "quoted", "end"]);
+        assert_eq!(
+            toks("well -- no - 'quoted' end-"),
+            ["well", "no", "quoted", "end"]
+        );
         assert_eq!(toks("a.b.c. x"), ["a.b.c.", "x"]);
         assert!(toks(" ... !? ").is_empty());
     }
 
     #[test]
     fn unicode_scripts_are_words() {
-        assert_eq!(toks("Zürich, Μόσχα и Киев 東京"), ["zürich", "μόσχα", "и", "киев", "東京"]);
+        assert_eq!(
+            toks("Zürich, Μόσχα и Киев 東京"),
+            ["zürich", "μόσχα", "и", "киев", "東京"]
+        );
         // A decomposed accent stays inside its word.
         assert_eq!(toks("Cafe\u{301} noir"), ["cafe\u{301}", "noir"]);
     }
@@ -162,6 +174,9 @@ mod tests {
     #[test]
     fn analyzer_stems_english() {
         let analyzer = Analyzer::default();
-        assert_eq!(analyzer.stems("Protesters were protesting"), ["protest", "were", "protest"]);
+        assert_eq!(
+            analyzer.stems("Protesters were protesting"),
+            ["protest", "were", "protest"]
+        );
     }
 }

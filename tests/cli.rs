@@ -1,0 +1,428 @@
+//! End-to-end tests of the `stance` binary: train -> eval -> classify on a small CSV, and the
+//! bad inputs that must fail with a one-line error, a non-zero exit and no file written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stance(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(args)
+        .output()
+        .expect("run the stance binary")
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Files in `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn train_eval_classify_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let m = model.to_str().unwrap();
+
+    let out = stance(&[
+        "train",
+        "--data",
+        &data("tiny_news.csv"),
+        "--split",
+        "train",
+        "--model",
+        m,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = stdout(&out);
+    assert!(summary.contains("rows read: 77"), "{summary}");
+    assert!(
+        summary.contains("topic head: 77 rows, 2 classes (climate 39, housing 38)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("stance head: 77 rows, 3 classes"),
+        "{summary}"
+    );
+    assert!(model.exists());
+
+    let out = stance(&[
+        "eval",
+        "--model",
+        m,
+        "--data",
+        &data("tiny_news.csv"),
+        "--split",
+        "dev",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["topic"]["rows"], 19);
+    assert!(
+        report["topic"]["accuracy"].as_f64().unwrap() >= 0.9,
+        "{report}"
+    );
+    assert!(
+        report["stance"]["f_avg"].as_f64().unwrap() > 0.6,
+        "{report}"
+    );
+    assert_eq!(report["stance_by_topic"].as_array().unwrap().len(), 2);
+
+    let out = stance(&[
+        "eval",
+        "--model",
+        m,
+        "--data",
+        &data("tiny_news.csv"),
+        "--split",
+        "dev",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("== stance") && text.contains("F_avg") && text.contains("confusion matrix"),
+        "{text}"
+    );
+
+    let article = data("articles/council.txt");
+    let out = stance(&["classify", "--model", m, "--format", "jsonl", &article]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let source = std::fs::read_to_string(&article).unwrap();
+    assert!(records.len() >= 4, "{records:?}");
+    for r in &records {
+        let (s, e) = (
+            r["start"].as_u64().unwrap() as usize,
+            r["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&source[s..e], r["text"].as_str().unwrap());
+        assert!(r["topic_probability"].as_f64().unwrap() > 0.0);
+    }
+    let rent = records
+        .iter()
+        .find(|r| {
+            r["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("The mayor backed the rent cap")
+        })
+        .unwrap();
+    assert_eq!(rent["topic"], "housing");
+    assert_eq!(rent["stance"], "support");
+    let tax = records
+        .iter()
+        .find(|r| {
+            r["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Local unions condemned")
+        })
+        .unwrap();
+    assert_eq!(tax["topic"], "climate");
+    assert_eq!(tax["stance"], "oppose");
+
+    // CSV output has a header and one row per statement; --topic forces the stance head's topic.
+    let out = stance(&[
+        "classify", "--model", m, "--format", "csv", "--topic", "housing", &article,
+    ]);
+    let csv_out = stdout(&out);
+    assert!(
+        csv_out.starts_with("source,index,kind,start,end,topic"),
+        "{csv_out}"
+    );
+    assert_eq!(csv_out.lines().count(), records.len() + 1);
+}
+
+#[test]
+fn cross_validation_reports_mean_and_sd() {
+    let out = stance(&[
+        "eval",
+        "--cv",
+        "3",
+        "--data",
+        &data("tiny_news.csv"),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cv: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(cv["folds"], 3);
+    assert_eq!(cv["per_fold"].as_array().unwrap().len(), 3);
+    assert!(cv["topic"]["accuracy"]["mean"].as_f64().unwrap() > 0.9);
+    assert!(cv["stance"]["f_avg"]["sd"].as_f64().is_some());
+}
+
+#[test]
+fn training_twice_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.model");
+    let b = dir.path().join("b.model");
+    for p in [&a, &b] {
+        let out = stance(&[
+            "train",
+            "--data",
+            &data("tiny_news.csv"),
+            "--model",
+            p.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+}
+
+/// Runs `stance train` on a CSV with the given bytes and checks it fails cleanly.
+fn train_fails_on(csv: &[u8], expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.csv");
+    std::fs::write(&input, csv).unwrap();
+    let model = dir.path().join("out.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        input.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_fails_cleanly(&out, expected);
+    assert_eq!(files_in(dir.path()), vec![input], "no file may be written");
+}
+
+fn assert_fails_cleanly(out: &Output, expected: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(expected), "expected {expected:?} in {err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        "/nonexistent/data.csv",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_fails_cleanly(&out, "/nonexistent/data.csv: cannot read");
+    assert!(!model.exists());
+}
+
+#[test]
+fn empty_file() {
+    train_fails_on(b"", "input.csv: the file is empty");
+}
+
+#[test]
+fn header_without_text_column() {
+    train_fails_on(
+        b"body,topic\nhello,x\nbye,y\n",
+        "input.csv: line 1: no `text` column",
+    );
+}
+
+#[test]
+fn no_label_column() {
+    train_fails_on(
+        b"text,label\nhello,x\nbye,y\n",
+        "input.csv: line 1: no `topic` or `stance` column",
+    );
+}
+
+#[test]
+fn unterminated_quote_names_the_line() {
+    train_fails_on(
+        b"text,topic\nhello,x\nbye,y\n\"never closed,z\nmore,w\n",
+        "input.csv: line 4: a quoted field opened here is never closed",
+    );
+}
+
+#[test]
+fn invalid_utf8_names_line_and_field() {
+    train_fails_on(
+        b"text,topic\nhello,x\nby\xff\xfee,y\n",
+        "input.csv: line 3, field `text`: invalid UTF-8",
+    );
+}
+
+#[test]
+fn single_class_label_column() {
+    train_fails_on(
+        b"text,stance\nwe back it,support\nwe love it,support\n",
+        "the stance column has a single class (`support`)",
+    );
+}
+
+#[test]
+fn model_in_a_missing_folder() {
+    let out = stance(&[
+        "train",
+        "--data",
+        &data("tiny_news.csv"),
+        "--model",
+        "/nonexistent-folder/m.model",
+    ]);
+    assert_fails_cleanly(&out, "the folder /nonexistent-folder does not exist");
+}
+
+#[test]
+fn corrupt_and_truncated_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        &data("tiny_news.csv"),
+        "--model",
+        good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let bytes = std::fs::read(&good).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "text.model",
+            b"just some text, not a model".to_vec(),
+            "not a stance model file",
+        ),
+        (
+            "truncated.model",
+            bytes[..bytes.len() / 2].to_vec(),
+            "truncated model file",
+        ),
+        (
+            "corrupt.model",
+            {
+                let mut b = bytes.clone();
+                let mid = b.len() / 2;
+                b[mid] ^= 0x55;
+                b
+            },
+            "corrupt model file",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = stance(&[
+            "eval",
+            "--model",
+            path.to_str().unwrap(),
+            "--data",
+            &data("tiny_news.csv"),
+        ]);
+        assert_fails_cleanly(&out, expected);
+        assert!(stderr(&out).contains(name));
+        let out = stance(&[
+            "classify",
+            "--model",
+            path.to_str().unwrap(),
+            &data("articles/council.txt"),
+        ]);
+        assert_fails_cleanly(&out, expected);
+    }
+}
+
+#[test]
+fn unknown_option_is_a_usage_error_with_exit_1() {
+    let out = stance(&["train", "--no-such-option"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--no-such-option"));
+}
+
+#[test]
+fn classify_continues_past_a_bad_file_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    assert!(stance(&[
+        "train",
+        "--data",
+        &data("tiny_news.csv"),
+        "--model",
+        model.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let articles = dir.path().join("articles");
+    std::fs::create_dir(&articles).unwrap();
+    std::fs::write(articles.join("a.txt"), "The mayor backed the rent cap.").unwrap();
+    std::fs::write(articles.join("b.bin"), b"\x00\x01\x02binary").unwrap();
+    std::fs::write(
+        articles.join("c.txt"),
+        "Residents rejected the wind farm plan outright.",
+    )
+    .unwrap();
+    let out = stance(&[
+        "classify",
+        "--model",
+        model.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        articles.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("b.bin: looks like a binary file"));
+    assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+/// Trains and cross-validates on the shared SemEval-2016 data when it is there (skipped on a
+/// user's fresh clone, where `../shared` does not exist).
+#[test]
+fn shared_semeval_cross_validation_when_available() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/semeval2016_task6/data.csv");
+    if !path.exists() {
+        eprintln!("skipped: {} not found", path.display());
+        return;
+    }
+    let out = stance(&[
+        "eval",
+        "--cv",
+        "3",
+        "--data",
+        path.to_str().unwrap(),
+        "--split",
+        "train",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cv: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // Five targets (chance 0.2) and three stances: a linear model on tweets is well above chance.
+    assert!(
+        cv["topic"]["accuracy"]["mean"].as_f64().unwrap() > 0.6,
+        "{}",
+        cv["topic"]
+    );
+    assert!(
+        cv["stance"]["f_avg"]["mean"].as_f64().unwrap() > 0.5,
+        "{}",
+        cv["stance"]
+    );
+}
