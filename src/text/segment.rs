@@ -6,6 +6,9 @@
 //! belongs to a known abbreviation, an initial or a number. Every statement carries byte offsets
 //! into the original text, so `&text[start..end] == statement.text`.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::Serialize;
 
 /// What part of an article a statement is.
@@ -16,6 +19,12 @@ pub enum StatementKind {
     Sentence,
     /// A headline or title line.
     Heading,
+    /// An author line ("By Jane Doe", "Jane Doe 4 minutes ago", "(Reporting by ...)").
+    Byline,
+    /// A place-and-agency opening ("MOSCOW (Reuters) -"), taken off the lead sentence.
+    Dateline,
+    /// Timestamps, "Updated ..." lines and photo credits.
+    Meta,
 }
 
 impl StatementKind {
@@ -24,6 +33,9 @@ impl StatementKind {
         match self {
             StatementKind::Sentence => "sentence",
             StatementKind::Heading => "heading",
+            StatementKind::Byline => "byline",
+            StatementKind::Dateline => "dateline",
+            StatementKind::Meta => "meta",
         }
     }
 }
@@ -50,23 +62,129 @@ const ABBREVIATIONS: &[&str] = &[
     "u.n", "e.u", "a.m", "p.m", "e.g", "i.e", "mt", "ft", "approx", "dept", "est", "fig", "vol",
 ];
 
+/// Abbreviations that often end a sentence; after them a stop ends the sentence when the next
+/// word is a typical sentence opener (for `u.s`-like ones) or any capitalised word (for the rest).
+const FINAL_ABBREVIATIONS: &[&str] = &["inc", "co", "corp", "ltd", "jr", "sr", "a.m", "p.m", "etc"];
+const PLACE_ABBREVIATIONS: &[&str] = &["u.s", "u.k", "u.n", "e.u"];
+/// Words that open sentences far more often than they continue a name.
+const OPENERS: &[&str] = &[
+    "He", "She", "It", "They", "We", "I", "You", "The", "This", "That", "These", "Those", "A",
+    "An", "His", "Her", "Its", "Their", "Our", "But", "And", "Yet", "So", "Or", "In", "On", "At",
+    "By", "For", "After", "Before", "When", "While", "If", "As", "There", "Then", "Now",
+];
+
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:(?:By|BY) \S.{0,90}",
+        r"|\((?:Reporting|Writing|Additional reporting) by [^)]{1,120}\)",
+        r"|\p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){0,3}(?: and \p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){0,3})? \d+ (?:minutes?|hours?|days?) ago",
+        r"|\p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){1,3}, (?:Staff|Senior|Chief)? ?(?:Writer|Reporter|Correspondent|Editor))$"
+    ))
+    .expect("valid byline pattern")
+});
+
+static META: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:(?:Updated|Published|Last updated|Posted):? .{1,60}",
+        r"|\d+ (?:minutes?|hours?|days?) ago",
+        r"|(?:Photo|Image|Picture)(?: by)?: .{1,80}",
+        r"|\((?:\w+ )?Photo[^)]{0,80}\)",
+        r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}.{0,30})$"
+    ))
+    .expect("valid meta pattern")
+});
+
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\p{Lu}[\p{Lu} .'-]*\p{Lu}\.?",
+        r"(?:, [^()\n]{1,40}?)?",
+        r"(?: ?\([^)\n]{1,30}\)| /[^/\n]{1,30}/)?",
+        r" ?(?:--|-|\u{2014}|\u{2013}) "
+    ))
+    .expect("valid dateline pattern")
+});
+
+/// The kind of a line that is article furniture, if it is one.
+fn furniture(line: &str) -> Option<StatementKind> {
+    if BYLINE.is_match(line) {
+        Some(StatementKind::Byline)
+    } else if META.is_match(line) {
+        Some(StatementKind::Meta)
+    } else {
+        None
+    }
+}
+
 /// Splits `text` into statements; see the module documentation.
 pub fn segment(text: &str) -> Vec<Statement<'_>> {
     let mut out = Vec::new();
     for (p_start, p_end) in paragraphs(text) {
-        let first = out.is_empty();
-        let before = out.len();
-        split_sentences(text, p_start, p_end, &mut out);
-        // A lone first line without a final stop is the headline.
-        if first && out.len() == before + 1 {
-            let s = &mut out[before];
-            let line_count = s.text.lines().count();
-            if line_count == 1 && !s.text.ends_with(['.', '!', '?', '"', '\u{201D}']) {
-                s.kind = StatementKind::Heading;
-            }
+        let at_start = out
+            .iter()
+            .all(|s: &Statement| s.kind != StatementKind::Sentence);
+        let mut body_start = p_start;
+        // Peel furniture lines off the top of the paragraph.
+        let para = &text[p_start..p_end];
+        let lines: Vec<(usize, &str)> = para
+            .split_inclusive('\n')
+            .scan(p_start, |pos, l| {
+                let start = *pos;
+                *pos += l.len();
+                Some((start, l))
+            })
+            .collect();
+        for (i, &(l_start, raw)) in lines.iter().enumerate() {
+            let line = raw.trim();
+            let next_is_furniture = lines
+                .get(i + 1)
+                .is_some_and(|(_, n)| furniture(n.trim()).is_some());
+            let kind = match furniture(line) {
+                Some(k) => k,
+                None if at_start
+                    && out.is_empty()
+                    && i == 0
+                    && (lines.len() == 1 || next_is_furniture)
+                    && is_single_sentence(text, l_start, l_start + raw.trim_end().len())
+                    && (next_is_furniture
+                        || !line.ends_with(['.', '!', '?', '"', ')', '\u{201D}'])) =>
+                {
+                    StatementKind::Heading
+                }
+                None => break,
+            };
+            push(
+                text,
+                l_start,
+                l_start + raw.trim_end().len(),
+                kind,
+                &mut out,
+            );
+            body_start = l_start + raw.len();
         }
+        if body_start >= p_end {
+            continue;
+        }
+        if let Some(m) = DATELINE.find(&text[body_start..p_end]) {
+            let dash_end = body_start + m.as_str().trim_end().len();
+            push(
+                text,
+                body_start,
+                dash_end,
+                StatementKind::Dateline,
+                &mut out,
+            );
+            body_start += m.end();
+        }
+        split_sentences(text, body_start, p_end, &mut out);
     }
     out
+}
+
+/// Whether `text[start..end]` holds one sentence.
+fn is_single_sentence(text: &str, start: usize, end: usize) -> bool {
+    let mut probe = Vec::new();
+    split_sentences(text, start, end, &mut probe);
+    probe.len() == 1
 }
 
 /// Byte spans of the paragraphs of `text`, trimmed of surrounding whitespace.
@@ -153,8 +271,17 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
         }
         if c == '.' && end == p_start + i + 1 {
             let word = word_before(text, p_start + i);
+            let next_word: &str = after_ws
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("");
+            let opener = OPENERS.contains(&next_word);
+            let shouting = next_word.len() <= 4 && next_word.chars().all(|c| c.is_uppercase());
+            let ends_here =
+                (FINAL_ABBREVIATIONS.contains(&word.as_str()) && !shouting && next.is_uppercase())
+                    || (PLACE_ABBREVIATIONS.contains(&word.as_str()) && opener);
             let single_initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
-            if single_initial || ABBREVIATIONS.contains(&word.as_str()) {
+            if !ends_here && (single_initial || ABBREVIATIONS.contains(&word.as_str())) {
                 continue;
             }
         }
