@@ -390,30 +390,40 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
     });
     let mut writer = RecordWriter::new(format, stdout.lock());
     let mut failures = 0;
+    let write_failed = |e: std::io::Error| -> Result<u8> {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(EXIT_OK) // the reader went away (`| head`): a normal end
+        } else {
+            Err(Error::io(Path::new("<stdout>"), "write", &e))
+        }
+    };
     for input in expand_inputs(&args.inputs) {
-        let result = input.and_then(|input| {
+        // A bad input is reported and skipped; a failed write ends the run.
+        let records = input.and_then(|input| {
             let article = read_article(&input)?;
-            let records = classify_article(&model, &input.name(), &article, args.topic.as_deref());
-            for r in &records {
-                writer
-                    .write(r)
-                    .map_err(|e| Error::io(Path::new("<stdout>"), "write", &e))?;
-            }
-            Ok(())
+            Ok(classify_article(
+                &model,
+                &input.name(),
+                &article,
+                args.topic.as_deref(),
+            ))
         });
-        if let Err(e) = result {
-            if e.message().contains("Broken pipe") {
-                return Ok(EXIT_OK);
+        match records {
+            Ok(records) => {
+                for r in &records {
+                    if let Err(e) = writer.write(r) {
+                        return write_failed(e);
+                    }
+                }
             }
-            eprintln!("error: {e}");
-            failures += 1;
+            Err(e) => {
+                eprintln!("error: {e}");
+                failures += 1;
+            }
         }
     }
-    match writer.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Error::io(Path::new("<stdout>"), "write", &e));
-        }
-        _ => {}
+    if let Err(e) = writer.flush() {
+        return write_failed(e);
     }
     Ok(if failures > 0 { EXIT_PARTIAL } else { EXIT_OK })
 }
