@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod input;
 pub mod lbfgs;
 pub mod linear;
 pub mod model;

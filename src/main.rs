@@ -12,10 +12,11 @@ use stance::corpus::{self, LoadOptions};
 use stance::error::{Error, ErrorKind, Result};
 use stance::eval;
 use stance::features::FeatureOptions;
+use stance::input::ArticleReader;
 use stance::linear::SoftmaxRegression;
 use stance::model::{self, Model, Stage, TrainOptions};
-use stance::output::{self, Format, Record, RecordWriter};
-use stance::text;
+use stance::output::{self, ArticleSummary, Format, Record, RecordWriter};
+use stance::text::{self, Segmenter};
 
 /// Exit code for success.
 const EXIT_OK: u8 = 0;
@@ -43,6 +44,9 @@ enum Command {
     Eval(EvalArgs),
     /// Split articles into statements and label each with topic and stance.
     Classify(ClassifyArgs),
+    /// Split articles into statements (sentences, headings, bylines, datelines), with quotes and
+    /// speakers; needs no model.
+    Segment(SegmentArgs),
 }
 
 /// Where labelled rows come from.
@@ -166,20 +170,38 @@ struct EvalArgs {
     options: ModelOptions,
 }
 
+/// Articles to read and how to write their statements.
 #[derive(Args)]
-struct ClassifyArgs {
-    /// Articles to classify: files, folders (read recursively) or `-` for standard input.
+struct ArticleArgs {
+    /// Articles: UTF-8 text files, folders (read recursively) or `-` for standard input
+    /// (the default).
     #[arg(value_name = "FILE|DIR|-")]
     inputs: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(Args)]
+struct ClassifyArgs {
+    #[command(flatten)]
+    articles: ArticleArgs,
     /// The model (default: the bundled models/default.model).
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
     /// The topic of every statement, given to the stance head instead of the predicted one.
     #[arg(long, value_name = "TOPIC")]
     topic: Option<String>,
-    /// Output format (default: table on a terminal, jsonl otherwise).
-    #[arg(long, value_enum)]
-    format: Option<Format>,
+    /// Print one summary per article (sentences per topic and stance, quotes per speaker and
+    /// stance) instead of the statements.
+    #[arg(long)]
+    summary: bool,
+}
+
+#[derive(Args)]
+struct SegmentArgs {
+    #[command(flatten)]
+    articles: ArticleArgs,
 }
 
 fn main() -> ExitCode {
@@ -194,6 +216,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Eval(args) => evaluate(args),
         Command::Classify(args) => classify(args),
+        Command::Segment(args) => segment(args.articles),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -328,38 +351,148 @@ fn expand_inputs(args: &[PathBuf]) -> Vec<std::result::Result<Input, Error>> {
     out
 }
 
-/// Reads an article as UTF-8 text, refusing binary files.
-fn read_article(input: &Input) -> Result<String> {
-    let name = input.name();
-    let mut bytes = Vec::new();
-    match input {
-        Input::Stdin => std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(Path::new("<stdin>"), "read", &e))?,
+/// Opens an article for reading in pieces.
+fn open_article(input: &Input) -> Result<ArticleReader<Box<dyn Read>>> {
+    Ok(match input {
+        Input::Stdin => ArticleReader::new("<stdin>", Box::new(std::io::stdin()), true),
         Input::File(p) => {
-            bytes = std::fs::read(p).map_err(|e| Error::io(p, "read", &e))?;
-            bytes.len()
+            let file = std::fs::File::open(p).map_err(|e| Error::io(p, "open", &e))?;
+            ArticleReader::new(p.display().to_string(), Box::new(file), false)
         }
-    };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if bytes.contains(&0) {
-        return Err(Error::input(format!(
-            "{name}: looks like a binary file (it contains NUL bytes); skipped"
-        )));
+    })
+}
+
+/// What to do with the statements of each article.
+struct Labeller<'m> {
+    model: Option<&'m Model>,
+    topic: Option<String>,
+    summary: bool,
+}
+
+/// Segments (and with a model, classifies) every input, piece by piece, writing records as they
+/// are made. A bad input is reported and skipped; a failed write ends the run.
+fn run_articles(articles: &ArticleArgs, labeller: &Labeller) -> Result<u8> {
+    if articles.inputs.is_empty() && std::io::stdin().is_terminal() {
+        return Err(Error::input(
+            "no input: give article files or folders, or pipe text into standard input",
+        ));
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            Err(Error::input(format!(
-                "{name}: line {line}: invalid UTF-8; save the file as UTF-8"
-            )))
+    let stdout = std::io::stdout();
+    let format = articles.format.unwrap_or(if stdout.is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let mut out = stdout.lock();
+    let mut writer = RecordWriter::new(format, &mut out, labeller.model.is_some());
+    let mut summaries = Vec::new();
+    let mut failures = 0;
+    for input in expand_inputs(&articles.inputs) {
+        let mut summary = ArticleSummary::new(&input.as_ref().map_or(String::new(), Input::name));
+        match input.and_then(|input| {
+            let eager = matches!(input, Input::Stdin);
+            process_article(&input, labeller, |event| match event {
+                Event::Statement(r) if labeller.summary => {
+                    summary.add(&r);
+                    Ok(())
+                }
+                Event::Statement(r) => writer.write(&r),
+                // Piped text is answered paragraph by paragraph.
+                Event::PieceDone if eager && !labeller.summary => writer.flush(),
+                Event::PieceDone => Ok(()),
+            })
+        }) {
+            Ok(Ok(())) => {}
+            Ok(Err(write_error)) => return write_failed(write_error),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failures += 1;
+            }
+        }
+        if labeller.summary && summary.statements > 0 {
+            summaries.push(summary);
+        }
+        if let Err(e) = writer.flush() {
+            return write_failed(e);
         }
     }
+    drop(writer);
+    for (i, s) in summaries.iter().enumerate() {
+        if let Err(e) = s.write(format, &mut out, i == 0) {
+            return write_failed(e);
+        }
+    }
+    if let Err(e) = out.flush() {
+        return write_failed(e);
+    }
+    Ok(if failures > 0 { EXIT_PARTIAL } else { EXIT_OK })
+}
+
+/// Ends a run whose output could not be written; a closed pipe (`| head`) is a normal end.
+fn write_failed(e: std::io::Error) -> Result<u8> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(EXIT_OK)
+    } else {
+        Err(Error::io(Path::new("<stdout>"), "write", &e))
+    }
+}
+
+/// What [`process_article`] hands on.
+enum Event {
+    /// A statement's record.
+    Statement(Record),
+    /// The end of a piece of the article (a point to flush output).
+    PieceDone,
+}
+
+/// Reads one article in pieces and hands each statement's record to `emit`. The outer error is
+/// the input's (reported, then the next input is read); the inner one is `emit`'s.
+fn process_article(
+    input: &Input,
+    labeller: &Labeller,
+    mut emit: impl FnMut(Event) -> std::io::Result<()>,
+) -> Result<std::io::Result<()>> {
+    let source = input.name();
+    let mut reader = open_article(input)?;
+    let mut segmenter = Segmenter::new();
+    let mut index = 0;
+    while let Some(piece) = reader.next_piece()? {
+        let statements = segmenter.push(&piece.text, piece.base);
+        let attributions = text::attribute(&piece.text, piece.base, &statements);
+        let labels = labeller.model.map(|model| {
+            let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
+            let topics: Option<Vec<Option<String>>> = labeller
+                .topic
+                .as_ref()
+                .map(|t| vec![Some(t.clone()); texts.len()]);
+            model.predict(&texts, topics.as_deref())
+        });
+        for (i, (s, a)) in statements.iter().zip(attributions).enumerate() {
+            let l = labels.as_ref().map(|l| &l[i]);
+            let record = Record {
+                source: source.clone(),
+                index,
+                kind: s.kind.as_str(),
+                start: s.start,
+                end: s.end,
+                text: s.text.to_string(),
+                quoted: a.quoted,
+                speaker: a.speaker,
+                topic: l.and_then(|l| l.topic.as_ref().map(|p| p.label.clone())),
+                topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
+                stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
+                stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
+            };
+            index += 1;
+            if let Err(e) = emit(Event::Statement(record)) {
+                return Ok(Err(e));
+            }
+        }
+        if let Err(e) = emit(Event::PieceDone) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn classify(args: ClassifyArgs) -> Result<u8> {
@@ -377,82 +510,23 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
         }
     };
     let model = Model::load(&model_path)?;
-    if args.inputs.is_empty() && std::io::stdin().is_terminal() {
-        return Err(Error::input(
-            "no input: give article files or folders, or pipe text into `stance classify -`",
-        ));
-    }
-    let stdout = std::io::stdout();
-    let format = args.format.unwrap_or(if stdout.is_terminal() {
-        Format::Table
-    } else {
-        Format::Jsonl
-    });
-    let mut writer = RecordWriter::new(format, stdout.lock());
-    let mut failures = 0;
-    let write_failed = |e: std::io::Error| -> Result<u8> {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Ok(EXIT_OK) // the reader went away (`| head`): a normal end
-        } else {
-            Err(Error::io(Path::new("<stdout>"), "write", &e))
-        }
-    };
-    for input in expand_inputs(&args.inputs) {
-        // A bad input is reported and skipped; a failed write ends the run.
-        let records = input.and_then(|input| {
-            let article = read_article(&input)?;
-            Ok(classify_article(
-                &model,
-                &input.name(),
-                &article,
-                args.topic.as_deref(),
-            ))
-        });
-        match records {
-            Ok(records) => {
-                for r in &records {
-                    if let Err(e) = writer.write(r) {
-                        return write_failed(e);
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                failures += 1;
-            }
-        }
-    }
-    if let Err(e) = writer.flush() {
-        return write_failed(e);
-    }
-    Ok(if failures > 0 { EXIT_PARTIAL } else { EXIT_OK })
+    run_articles(
+        &args.articles,
+        &Labeller {
+            model: Some(&model),
+            topic: args.topic,
+            summary: args.summary,
+        },
+    )
 }
 
-fn classify_article(
-    model: &Model,
-    source: &str,
-    article: &str,
-    topic: Option<&str>,
-) -> Vec<Record> {
-    let statements = text::segment(article);
-    let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
-    let topics: Option<Vec<Option<String>>> = topic.map(|t| vec![Some(t.to_string()); texts.len()]);
-    let labels = model.predict(&texts, topics.as_deref());
-    statements
-        .iter()
-        .zip(labels)
-        .enumerate()
-        .map(|(index, (s, l))| Record {
-            source: source.to_string(),
-            index,
-            kind: s.kind.as_str(),
-            start: s.start,
-            end: s.end,
-            text: s.text.to_string(),
-            topic: l.topic.as_ref().map(|p| p.label.clone()),
-            topic_probability: l.topic.as_ref().map(|p| p.probability),
-            stance: l.stance.as_ref().map(|p| p.label.clone()),
-            stance_probability: l.stance.as_ref().map(|p| p.probability),
-        })
-        .collect()
+fn segment(args: ArticleArgs) -> Result<u8> {
+    run_articles(
+        &args,
+        &Labeller {
+            model: None,
+            topic: None,
+            summary: false,
+        },
+    )
 }

@@ -1,6 +1,7 @@
 //! Writing results: classified statements as a table, CSV or JSON Lines, and the human-readable
 //! reports of `train` and `eval`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -35,13 +36,21 @@ pub struct Record {
     pub end: usize,
     /// The statement.
     pub text: String,
-    /// Predicted topic.
+    /// Whether the statement is a quotation.
+    pub quoted: bool,
+    /// Who the statement is attributed to, as written in the article.
+    pub speaker: Option<String>,
+    /// Predicted topic (absent from `segment` output).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     /// Probability of the predicted topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub topic_probability: Option<f64>,
-    /// Predicted stance.
+    /// Predicted stance (absent from `segment` output).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stance: Option<String>,
     /// Probability of the predicted stance.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stance_probability: Option<f64>,
 }
 
@@ -50,6 +59,7 @@ pub struct RecordWriter<W: Write> {
     format: Format,
     out: Sink<W>,
     started: bool,
+    labels: bool,
 }
 
 enum Sink<W: Write> {
@@ -60,8 +70,9 @@ enum Sink<W: Write> {
 const TABLE_TEXT_WIDTH: usize = 90;
 
 impl<W: Write> RecordWriter<W> {
-    /// A writer of `format` onto `out`.
-    pub fn new(format: Format, out: W) -> Self {
+    /// A writer of `format` onto `out`; `labels` says whether records carry topic and stance
+    /// (`classify`) or not (`segment`).
+    pub fn new(format: Format, out: W, labels: bool) -> Self {
         let out = match format {
             Format::Csv => Sink::Csv(Box::new(
                 csv::WriterBuilder::new()
@@ -74,6 +85,7 @@ impl<W: Write> RecordWriter<W> {
             format,
             out,
             started: false,
+            labels,
         }
     }
 
@@ -83,33 +95,44 @@ impl<W: Write> RecordWriter<W> {
         self.started = true;
         match (&mut self.out, self.format) {
             (Sink::Csv(out), _) => {
+                let mut fields: Vec<String> = Vec::with_capacity(12);
                 if first {
-                    out.write_record([
-                        "source",
-                        "index",
-                        "kind",
-                        "start",
-                        "end",
-                        "topic",
-                        "topic_probability",
-                        "stance",
-                        "stance_probability",
-                        "text",
-                    ])?;
+                    fields.extend(
+                        [
+                            "source", "index", "kind", "start", "end", "quoted", "speaker",
+                        ]
+                        .map(String::from),
+                    );
+                    if self.labels {
+                        fields.extend(
+                            ["topic", "topic_probability", "stance", "stance_probability"]
+                                .map(String::from),
+                        );
+                    }
+                    fields.push("text".into());
+                    out.write_record(&fields)?;
+                    fields.clear();
                 }
                 let prob = |p: Option<f64>| p.map_or(String::new(), |p| format!("{p:.4}"));
-                out.write_record([
-                    r.source.as_str(),
-                    &r.index.to_string(),
-                    r.kind,
-                    &r.start.to_string(),
-                    &r.end.to_string(),
-                    r.topic.as_deref().unwrap_or(""),
-                    &prob(r.topic_probability),
-                    r.stance.as_deref().unwrap_or(""),
-                    &prob(r.stance_probability),
-                    &r.text,
-                ])?;
+                fields.extend([
+                    r.source.clone(),
+                    r.index.to_string(),
+                    r.kind.to_string(),
+                    r.start.to_string(),
+                    r.end.to_string(),
+                    r.quoted.to_string(),
+                    r.speaker.clone().unwrap_or_default(),
+                ]);
+                if self.labels {
+                    fields.extend([
+                        r.topic.clone().unwrap_or_default(),
+                        prob(r.topic_probability),
+                        r.stance.clone().unwrap_or_default(),
+                        prob(r.stance_probability),
+                    ]);
+                }
+                fields.push(r.text.clone());
+                out.write_record(&fields)?;
             }
             (Sink::Plain(w), Format::Jsonl) => {
                 let line = serde_json::to_string(r).map_err(std::io::Error::other)?;
@@ -118,11 +141,19 @@ impl<W: Write> RecordWriter<W> {
             }
             (Sink::Plain(w), _) => {
                 if first {
-                    writeln!(
-                        w,
-                        "{:<28} {:>4}  {:<18} {:<10} text",
-                        "source", "#", "topic (p)", "stance (p)"
-                    )?;
+                    if self.labels {
+                        writeln!(
+                            w,
+                            "{:<28} {:>4}  {:<18} {:<10} text",
+                            "source", "#", "topic (p)", "stance (p)"
+                        )?;
+                    } else {
+                        writeln!(
+                            w,
+                            "{:<28} {:>4}  {:<8} {:<20} text",
+                            "source", "#", "kind", "speaker"
+                        )?;
+                    }
                 }
                 let label = |l: &Option<String>, p: Option<f64>| match (l, p) {
                     (Some(l), Some(p)) => format!("{l} {p:.2}"),
@@ -134,13 +165,26 @@ impl<W: Write> RecordWriter<W> {
                     text = text.chars().take(TABLE_TEXT_WIDTH - 1).collect::<String>() + "…";
                 }
                 let source = shorten(&r.source, 28);
-                writeln!(
-                    w,
-                    "{source:<28} {:>4}  {:<18} {:<10} {text}",
-                    r.index,
-                    label(&r.topic, r.topic_probability),
-                    label(&r.stance, r.stance_probability)
-                )?;
+                if self.labels {
+                    writeln!(
+                        w,
+                        "{source:<28} {:>4}  {:<18} {:<10} {text}",
+                        r.index,
+                        label(&r.topic, r.topic_probability),
+                        label(&r.stance, r.stance_probability)
+                    )?;
+                } else {
+                    let speaker = match (&r.speaker, r.quoted) {
+                        (Some(s), _) => shorten_end(s, 20),
+                        (None, true) => "(quote)".to_string(),
+                        (None, false) => "-".to_string(),
+                    };
+                    writeln!(
+                        w,
+                        "{source:<28} {:>4}  {:<8} {speaker:<20} {text}",
+                        r.index, r.kind
+                    )?;
+                }
             }
         }
         Ok(())
@@ -162,6 +206,149 @@ fn shorten(s: &str, width: usize) -> String {
         s.to_string()
     } else {
         "…".to_string() + &s.chars().skip(n - width + 1).collect::<String>()
+    }
+}
+
+/// Counts of an article's sentences per topic and stance, and per speaker and stance, as
+/// `classify --summary` writes them. Only sentences count (not headings, bylines, ...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ArticleSummary {
+    /// The article.
+    pub source: String,
+    /// Statements of every kind.
+    pub statements: usize,
+    /// Sentences among them.
+    pub sentences: usize,
+    /// Quoted sentences.
+    pub quoted: usize,
+    /// Sentences per topic, then per stance.
+    pub by_topic: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Quoted sentences per speaker, then per stance.
+    pub by_speaker: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+const NO_LABEL: &str = "-";
+
+impl ArticleSummary {
+    /// An empty summary of `source`.
+    pub fn new(source: &str) -> Self {
+        ArticleSummary {
+            source: source.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// Counts one classified statement.
+    pub fn add(&mut self, r: &Record) {
+        self.statements += 1;
+        if r.kind != "sentence" {
+            return;
+        }
+        self.sentences += 1;
+        self.quoted += usize::from(r.quoted);
+        let stance = r.stance.as_deref().unwrap_or(NO_LABEL).to_string();
+        let topic = r.topic.as_deref().unwrap_or(NO_LABEL).to_string();
+        *self
+            .by_topic
+            .entry(topic)
+            .or_default()
+            .entry(stance.clone())
+            .or_default() += 1;
+        if let Some(speaker) = &r.speaker {
+            *self
+                .by_speaker
+                .entry(speaker.clone())
+                .or_default()
+                .entry(stance)
+                .or_default() += 1;
+        }
+    }
+
+    /// Stance labels in the counts: support, oppose, neutral first, then any others.
+    fn stances(&self) -> Vec<String> {
+        let mut seen: Vec<String> = ["support", "oppose", "neutral"].map(String::from).to_vec();
+        for counts in self.by_topic.values() {
+            for l in counts.keys() {
+                if !seen.contains(l) {
+                    seen.push(l.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    /// Writes the summary in `format`; `first` says whether it is the first one written (for
+    /// the CSV header).
+    pub fn write(&self, format: Format, out: &mut impl Write, first: bool) -> std::io::Result<()> {
+        match format {
+            Format::Jsonl => {
+                let line = serde_json::to_string(self).map_err(std::io::Error::other)?;
+                writeln!(out, "{line}")
+            }
+            Format::Csv => {
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out);
+                if first {
+                    w.write_record(["source", "group", "name", "stance", "sentences"])?;
+                }
+                for (group, map) in [("topic", &self.by_topic), ("speaker", &self.by_speaker)] {
+                    for (name, counts) in map {
+                        for (stance, n) in counts {
+                            w.write_record([
+                                self.source.as_str(),
+                                group,
+                                name,
+                                stance,
+                                &n.to_string(),
+                            ])?;
+                        }
+                    }
+                }
+                w.flush()
+            }
+            Format::Table => {
+                let stances = self.stances();
+                writeln!(
+                    out,
+                    "== {}: {} statements, {} sentences, {} quoted",
+                    self.source, self.statements, self.sentences, self.quoted
+                )?;
+                for (group, map) in [("topic", &self.by_topic), ("speaker", &self.by_speaker)] {
+                    if map.is_empty() {
+                        continue;
+                    }
+                    let width = map
+                        .keys()
+                        .map(|k| k.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                        .clamp(7, 40);
+                    write!(out, "{group:<width$}")?;
+                    for s in &stances {
+                        write!(out, " {s:>8}")?;
+                    }
+                    writeln!(out)?;
+                    for (name, counts) in map {
+                        write!(out, "{:<width$}", shorten_end(name, width))?;
+                        for s in &stances {
+                            write!(out, " {:>8}", counts.get(s).copied().unwrap_or(0))?;
+                        }
+                        writeln!(out)?;
+                    }
+                }
+                writeln!(out)
+            }
+        }
+    }
+}
+
+/// `s` cut to at most `width` characters, keeping its start.
+fn shorten_end(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        s.chars().take(width - 1).collect::<String>() + "…"
     }
 }
 
@@ -316,6 +503,8 @@ mod tests {
             start: 0,
             end: 9,
             text: "He said, \"no\".".into(),
+            quoted: false,
+            speaker: None,
             topic: Some("climate".into()),
             topic_probability: Some(0.91234),
             stance: None,
@@ -326,7 +515,7 @@ mod tests {
     fn render(format: Format) -> String {
         let mut buf = Vec::new();
         {
-            let mut w = RecordWriter::new(format, &mut buf);
+            let mut w = RecordWriter::new(format, &mut buf, true);
             w.write(&record()).unwrap();
             w.flush().unwrap();
         }
@@ -339,11 +528,11 @@ mod tests {
         let mut lines = out.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "source,index,kind,start,end,topic,topic_probability,stance,stance_probability,text"
+            "source,index,kind,start,end,quoted,speaker,topic,topic_probability,stance,stance_probability,text"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "a.txt,0,sentence,0,9,climate,0.9123,,,\"He said, \"\"no\"\".\""
+            "a.txt,0,sentence,0,9,false,,climate,0.9123,,,\"He said, \"\"no\"\".\""
         );
     }
 
@@ -352,7 +541,8 @@ mod tests {
         let out = render(Format::Jsonl);
         let v: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
         assert_eq!(v["topic"], "climate");
-        assert_eq!(v["stance"], serde_json::Value::Null);
+        assert!(v.get("stance").is_none());
+        assert_eq!(v["quoted"], false);
         assert_eq!(v["end"], 9);
     }
 

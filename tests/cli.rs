@@ -150,7 +150,7 @@ fn train_eval_classify_round_trip() {
     ]);
     let csv_out = stdout(&out);
     assert!(
-        csv_out.starts_with("source,index,kind,start,end,topic"),
+        csv_out.starts_with("source,index,kind,start,end,quoted,speaker,topic"),
         "{csv_out}"
     );
     assert_eq!(csv_out.lines().count(), records.len() + 1);

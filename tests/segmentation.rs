@@ -57,4 +57,4 @@ fn segmentation_cases_exact_match() {
     );
 }
 
-const FLOOR_PERCENT: usize = 90;
+const FLOOR_PERCENT: usize = 97;

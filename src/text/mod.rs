@@ -1,7 +1,10 @@
-//! Text processing: splitting articles into statements and statements into word tokens.
+//! Text processing: splitting articles into statements, finding who said them, and splitting
+//! statements into word tokens.
 
+pub mod quotes;
 pub mod segment;
 pub mod tokenize;
 
-pub use segment::{segment, Statement, StatementKind};
+pub use quotes::{attribute, Attribution};
+pub use segment::{segment, Segmenter, Statement, StatementKind};
 pub use tokenize::{Analyzer, Tokens};

@@ -60,6 +60,23 @@ const ABBREVIATIONS: &[&str] = &[
     "capt", "sgt", "rev", "hon", "pres", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan",
     "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k",
     "u.n", "e.u", "a.m", "p.m", "e.g", "i.e", "mt", "ft", "approx", "dept", "est", "fig", "vol",
+    "atty", "supt", "cmdr", "adm", "maj", "brig", "cpl", "pvt", "messrs", "mme", "ave", "blvd",
+    "gen", "sens", "reps", "govs", "insp", "det", "no", "nos", "op", "pp",
+];
+
+/// Capitalised words that continue a name after `U.S.`-like abbreviations (`U.S. Marines`).
+const PLACE_CONTINUATIONS: &[&str] = &[
+    "Marines",
+    "Forces",
+    "Airways",
+    "Courts",
+    "Affairs",
+    "Services",
+    "Dollars",
+    "Treasuries",
+    "Masters",
+    "Open",
+    "Olympics",
 ];
 
 /// Abbreviations that often end a sentence; after them a stop ends the sentence when the next
@@ -94,12 +111,22 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid meta pattern")
 });
 
+/// Capitalised attribution after a quote that ends in `?` or `!` (`"Why?" Ruiz asked.`).
+static ATTRIBUTION_AFTER_QUOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:\p{Lu}[\p{L}.'-]*\s*){1,4}(?:,[^,]{1,60},\s+)?",
+        r"(?:asked|said|shouted|yelled|cried|screamed|wondered|demanded|exclaimed|added|says|asks|told|wrote|replied)\b"
+    ))
+    .expect("valid attribution pattern")
+});
+
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"^\p{Lu}[\p{Lu} .'-]*\p{Lu}\.?",
+        r"^(?:\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+)? ?\((?:\p{Lu}[\p{L}.]{1,11}|dpa|afp)\) ?(?:--|-|\u{2014}|\u{2013}) |",
+        r"\p{Lu}[\p{Lu} .'-]*\p{Lu}\.?",
         r"(?:, [^()\n]{1,40}?)?",
         r"(?: ?\([^)\n]{1,30}\)| /[^/\n]{1,30}/)?",
-        r" ?(?:--|-|\u{2014}|\u{2013}) "
+        r" ?(?:--|-|\u{2014}|\u{2013}) )"
     ))
     .expect("valid dateline pattern")
 });
@@ -117,11 +144,49 @@ fn furniture(line: &str) -> Option<StatementKind> {
 
 /// Splits `text` into statements; see the module documentation.
 pub fn segment(text: &str) -> Vec<Statement<'_>> {
-    let mut out = Vec::new();
-    for (p_start, p_end) in paragraphs(text) {
-        let at_start = out
-            .iter()
-            .all(|s: &Statement| s.kind != StatementKind::Sentence);
+    Segmenter::new().push(text, 0)
+}
+
+/// A segmenter fed an article piece by piece, so a long article never has to be in memory at
+/// once. Each piece must hold whole paragraphs (cut at blank lines); the segmenter remembers
+/// whether the article's first sentence has been seen, which decides what counts as a heading.
+#[derive(Debug, Default, Clone)]
+pub struct Segmenter {
+    statements_seen: bool,
+    sentence_seen: bool,
+}
+
+impl Segmenter {
+    /// A segmenter at the start of an article.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The statements of `piece`, which starts at byte `base` of the article; offsets are into
+    /// the article.
+    pub fn push<'a>(&mut self, piece: &'a str, base: usize) -> Vec<Statement<'a>> {
+        let mut out = Vec::new();
+        for (p_start, p_end) in paragraphs(piece) {
+            self.paragraph(piece, p_start, p_end, &mut out);
+            self.statements_seen |= !out.is_empty();
+            self.sentence_seen |= out.iter().any(|s| s.kind == StatementKind::Sentence);
+        }
+        for s in &mut out {
+            s.start += base;
+            s.end += base;
+        }
+        out
+    }
+
+    fn paragraph<'a>(
+        &self,
+        text: &'a str,
+        p_start: usize,
+        p_end: usize,
+        out: &mut Vec<Statement<'a>>,
+    ) {
+        let at_start = !self.sentence_seen && out.iter().all(|s| s.kind != StatementKind::Sentence);
+        let first = !self.statements_seen && out.is_empty();
         let mut body_start = p_start;
         // Peel furniture lines off the top of the paragraph.
         let para = &text[p_start..p_end];
@@ -141,43 +206,98 @@ pub fn segment(text: &str) -> Vec<Statement<'_>> {
             let kind = match furniture(line) {
                 Some(k) => k,
                 None if at_start
-                    && out.is_empty()
+                    && first
                     && i == 0
                     && (lines.len() == 1 || next_is_furniture)
                     && is_single_sentence(text, l_start, l_start + raw.trim_end().len())
                     && (next_is_furniture
-                        || !line.ends_with(['.', '!', '?', '"', ')', '\u{201D}'])) =>
+                        || !line.ends_with(['.', '!', '?', '"', ')', '\u{201D}', ':'])) =>
                 {
                     StatementKind::Heading
                 }
                 None => break,
             };
-            push(
-                text,
-                l_start,
-                l_start + raw.trim_end().len(),
-                kind,
-                &mut out,
-            );
+            push(text, l_start, l_start + raw.trim_end().len(), kind, out);
             body_start = l_start + raw.len();
         }
         if body_start >= p_end {
-            continue;
+            return;
         }
         if let Some(m) = DATELINE.find(&text[body_start..p_end]) {
             let dash_end = body_start + m.as_str().trim_end().len();
-            push(
-                text,
-                body_start,
-                dash_end,
-                StatementKind::Dateline,
-                &mut out,
-            );
+            push(text, body_start, dash_end, StatementKind::Dateline, out);
             body_start += m.end();
         }
-        split_sentences(text, body_start, p_end, &mut out);
+        for (b_start, b_end) in list_blocks(text, body_start, p_end) {
+            split_sentences(text, b_start, b_end, out);
+        }
     }
-    out
+}
+
+/// Length in bytes of the list marker (`1.`, `2)`, `(a)`, `-`, `*`, `•`, ...) and the space
+/// after it at the start of `line`, if the line starts with one.
+fn list_marker(line: &str) -> Option<usize> {
+    let mut chars = line.char_indices();
+    let (_, first) = chars.next()?;
+    let marker_end = if matches!(
+        first,
+        '-' | '*' | '\u{2022}' | '\u{2013}' | '\u{2014}' | '\u{00B7}' | '\u{25AA}'
+    ) {
+        first.len_utf8()
+    } else {
+        let body = line.strip_prefix('(').unwrap_or(line);
+        let open = line.len() - body.len();
+        let n = body
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let token = &body[..n];
+        let numeric = token.bytes().all(|b| b.is_ascii_digit());
+        let letter = token.len() == 1 && token.bytes().all(|b| b.is_ascii_lowercase());
+        if n == 0 || n > 3 || !(numeric || letter) {
+            return None;
+        }
+        match body[n..].chars().next()? {
+            ')' => open + n + 1,
+            '.' if numeric && open == 0 => n + 1,
+            _ => return None,
+        }
+    };
+    let rest = &line[marker_end..];
+    let after = rest.trim_start_matches([' ', '\t']);
+    (after.len() < rest.len() && !after.is_empty()).then_some(line.len() - after.len())
+}
+
+/// Splits a paragraph body at the starts of list items: a line starting with a list marker
+/// after a line ending in `:`, or next to another such line.
+fn list_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let lines: Vec<(usize, &str)> = text[start..end]
+        .split_inclusive('\n')
+        .scan(start, |pos, l| {
+            let s = *pos;
+            *pos += l.len();
+            Some((s, l.trim()))
+        })
+        .collect();
+    if lines.len() < 2 {
+        return vec![(start, end)];
+    }
+    let marked: Vec<bool> = lines
+        .iter()
+        .map(|(_, l)| list_marker(l).is_some())
+        .collect();
+    let mut blocks = Vec::new();
+    let mut block_start = start;
+    for i in 1..lines.len() {
+        let item = marked[i]
+            && (lines[i - 1].1.ends_with(':') || marked[i - 1] || marked.get(i + 1) == Some(&true));
+        if item {
+            blocks.push((block_start, lines[i].0));
+            block_start = lines[i].0;
+        }
+    }
+    blocks.push((block_start, end));
+    blocks
 }
 
 /// Whether `text[start..end]` holds one sentence.
@@ -269,6 +389,17 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
         if !is_sentence_start(next) {
             continue;
         }
+        let run = &text[p_start + i..end];
+        let ellipsis = run.starts_with("..") || run.starts_with('\u{2026}');
+        if ellipsis && !run.ends_with(is_closing) && inside_quote(&text[sent_start..p_start + i]) {
+            continue;
+        }
+        if run.contains(['?', '!'])
+            && run.ends_with(['"', '\u{201D}'])
+            && ATTRIBUTION_AFTER_QUOTE.is_match(after_ws)
+        {
+            continue;
+        }
         if c == '.' && end == p_start + i + 1 {
             let word = word_before(text, p_start + i);
             let next_word: &str = after_ws
@@ -279,8 +410,21 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
             let shouting = next_word.len() <= 4 && next_word.chars().all(|c| c.is_uppercase());
             let ends_here =
                 (FINAL_ABBREVIATIONS.contains(&word.as_str()) && !shouting && next.is_uppercase())
-                    || (PLACE_ABBREVIATIONS.contains(&word.as_str()) && opener);
-            let single_initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
+                    || (PLACE_ABBREVIATIONS.contains(&word.as_str())
+                        && (opener
+                            || (next_word.len() > 4
+                                && next_word.ends_with('s')
+                                && next_word.chars().skip(1).all(char::is_lowercase)
+                                && !PLACE_CONTINUATIONS.contains(&next_word))));
+            let single_initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic)
+                || is_initials(&word) && !PLACE_ABBREVIATIONS.contains(&word.as_str());
+            let list_number = !word.is_empty()
+                && word.len() <= 3
+                && word.bytes().all(|b| b.is_ascii_digit())
+                && text[sent_start..p_start + i].trim() == word;
+            if list_number {
+                continue;
+            }
             if !ends_here && (single_initial || ABBREVIATIONS.contains(&word.as_str())) {
                 continue;
             }
@@ -289,6 +433,23 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
         sent_start = end + (rest.len() - after_ws.len());
     }
     push(text, sent_start, p_end, StatementKind::Sentence, out);
+}
+
+/// Whether `s` leaves a quotation open.
+fn inside_quote(s: &str) -> bool {
+    let straight = s.matches('"').count();
+    let open = s.matches('\u{201C}').count();
+    let close = s.matches('\u{201D}').count();
+    straight % 2 == 1 || open > close
+}
+
+/// Whether `word` (lower-cased, without its final stop) is initials like `r.t` or `j.r.r`.
+fn is_initials(word: &str) -> bool {
+    let parts: Vec<&str> = word.split('.').collect();
+    parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic))
 }
 
 fn push<'a>(

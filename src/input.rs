@@ -1,0 +1,303 @@
+//! Reading articles in bounded pieces.
+//!
+//! An article is read as UTF-8 text in pieces of whole paragraphs (cut after a blank line), so
+//! that a file far larger than memory is segmented and classified piece by piece, and text piped
+//! into standard input is answered paragraph by paragraph as it arrives. Segmenting the pieces
+//! one after another with one [`crate::text::Segmenter`] gives the same statements as segmenting
+//! the whole text, unless a single paragraph is longer than [`MAX_PIECE`]: such a paragraph is
+//! cut at its last line break (or space) before the limit.
+
+use std::io::{ErrorKind as IoErrorKind, Read};
+
+use crate::error::{Error, Result};
+
+/// A piece is handed on once it holds at least this many bytes and a paragraph break.
+pub const TARGET_PIECE: usize = 1 << 20;
+/// A paragraph longer than this is cut at a line break or space.
+pub const MAX_PIECE: usize = 8 << 20;
+/// Bytes read at a time.
+const READ_SIZE: usize = 64 << 10;
+/// A NUL byte among the first bytes marks a binary file.
+const BINARY_PROBE: usize = 8 << 10;
+
+/// Whole paragraphs of an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Byte offset of the piece in the article (a leading byte-order mark counts).
+    pub base: usize,
+    /// The text.
+    pub text: String,
+}
+
+/// Reads an article in [`Piece`]s.
+pub struct ArticleReader<R: Read> {
+    name: String,
+    source: R,
+    pending: Vec<u8>,
+    /// Offset in the article of `pending[0]`.
+    offset: usize,
+    /// Line number (from 1) of `pending[0]`.
+    line: usize,
+    started: bool,
+    finished: bool,
+    /// Hand on whatever whole paragraphs are there when a read comes back short (for pipes,
+    /// where a short read means the writer is slower than us).
+    eager: bool,
+}
+
+impl<R: Read> ArticleReader<R> {
+    /// A reader of the article `name` (used in error messages) from `source`. With `eager`,
+    /// paragraphs are handed on as soon as they are complete rather than in large pieces.
+    pub fn new(name: impl Into<String>, source: R, eager: bool) -> Self {
+        ArticleReader {
+            name: name.into(),
+            source,
+            pending: Vec::new(),
+            offset: 0,
+            line: 1,
+            started: false,
+            finished: false,
+            eager,
+        }
+    }
+
+    /// The next piece, or `None` at the end of the article. Errors name the article and line:
+    /// a binary file, invalid UTF-8 or NUL bytes, or a failed read.
+    pub fn next_piece(&mut self) -> Result<Option<Piece>> {
+        loop {
+            if !self.finished {
+                let short = self.fill()?;
+                if !self.started
+                    && (self.pending.len() >= BINARY_PROBE
+                        || self.finished
+                        || (self.eager && short))
+                {
+                    self.start()?;
+                }
+                if !self.started {
+                    continue;
+                }
+                let cut = if self.pending.len() >= TARGET_PIECE || (self.eager && short) {
+                    last_paragraph_break(&self.pending)
+                } else {
+                    None
+                };
+                let cut = cut.or_else(|| {
+                    (self.pending.len() >= MAX_PIECE).then(|| forced_cut(&self.pending))
+                });
+                match cut {
+                    Some(cut) if cut > 0 => return self.take(cut).map(Some),
+                    _ => continue,
+                }
+            }
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            return self.take(self.pending.len()).map(Some);
+        }
+    }
+
+    /// Reads once; returns whether the read came back short.
+    fn fill(&mut self) -> Result<bool> {
+        let len = self.pending.len();
+        self.pending.resize(len + READ_SIZE, 0);
+        let n = loop {
+            match self.source.read(&mut self.pending[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.pending.truncate(len);
+                    return Err(Error::input(format!("{}: cannot read: {e}", self.name)));
+                }
+            }
+        };
+        self.pending.truncate(len + n);
+        if n == 0 {
+            self.finished = true;
+        }
+        Ok(n < READ_SIZE)
+    }
+
+    /// Checks the first bytes: strips a byte-order mark, refuses binary files.
+    fn start(&mut self) -> Result<()> {
+        self.started = true;
+        if self.pending.starts_with(b"\xEF\xBB\xBF") {
+            self.pending.drain(..3);
+            self.offset = 3;
+        }
+        let probe = &self.pending[..self.pending.len().min(BINARY_PROBE)];
+        if probe.contains(&0) {
+            return Err(Error::input(format!(
+                "{}: looks like a binary file (it contains NUL bytes); skipped",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Takes the first `cut` pending bytes as a piece.
+    fn take(&mut self, cut: usize) -> Result<Piece> {
+        let bytes: Vec<u8> = self.pending.drain(..cut).collect();
+        let first_line = self.line;
+        let line_at = |bytes: &[u8], upto: usize| {
+            first_line + bytes[..upto].iter().filter(|&&b| b == b'\n').count()
+        };
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            return Err(Error::input(format!(
+                "{}: line {}: NUL byte in text; the rest of the file is skipped",
+                self.name,
+                line_at(&bytes, nul)
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = line_at(e.as_bytes(), e.utf8_error().valid_up_to());
+            Error::input(format!(
+                "{}: line {line}: invalid UTF-8; save the file as UTF-8 (the rest of the file is skipped)",
+                self.name
+            ))
+        })?;
+        let piece = Piece {
+            base: self.offset,
+            text,
+        };
+        self.offset += piece.text.len();
+        self.line += piece.text.bytes().filter(|&b| b == b'\n').count();
+        Ok(piece)
+    }
+}
+
+/// The position just after the last blank line in `buf` (a line of only spaces, tabs or `\r`).
+fn last_paragraph_break(buf: &[u8]) -> Option<usize> {
+    let mut line_end = None;
+    for (i, &b) in buf.iter().enumerate().rev() {
+        match b {
+            b'\n' => {
+                if let Some(end) = line_end {
+                    if end > i {
+                        return Some(end + 1);
+                    }
+                }
+                line_end = Some(i);
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => line_end = None,
+        }
+    }
+    None
+}
+
+/// Where to cut a paragraph longer than [`MAX_PIECE`]: after its last line break, else after
+/// the last likely sentence end (a stop, a space, a capital), else after its last space, else at
+/// the last character boundary.
+fn forced_cut(buf: &[u8]) -> usize {
+    let limit = buf.len().min(MAX_PIECE);
+    let head = &buf[..limit];
+    if let Some(i) = head.iter().rposition(|&b| b == b'\n') {
+        return i + 1;
+    }
+    let sentence_end = head.windows(3).rposition(|w| {
+        matches!(w[0], b'.' | b'!' | b'?') && w[1] == b' ' && w[2].is_ascii_uppercase()
+    });
+    if let Some(i) = sentence_end {
+        return i + 2;
+    }
+    if let Some(i) = head.iter().rposition(|&b| b == b' ' || b == b'\t') {
+        return i + 1;
+    }
+    // No whitespace at all: cut before the last UTF-8 lead byte, never inside a character.
+    (1..=limit)
+        .rev()
+        .find(|&i| i == buf.len() || (buf[i] & 0xC0) != 0x80)
+        .unwrap_or(limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{segment, Segmenter};
+
+    fn pieces(text: &[u8], eager: bool) -> Result<Vec<Piece>> {
+        let mut r = ArticleReader::new("a.txt", text, eager);
+        let mut out = Vec::new();
+        while let Some(p) = r.next_piece()? {
+            out.push(p);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn finds_the_last_blank_line() {
+        assert_eq!(last_paragraph_break(b"a\n\nb"), Some(3));
+        assert_eq!(last_paragraph_break(b"a\n \r\nb\n"), Some(5));
+        assert_eq!(last_paragraph_break(b"a\nb\n"), None);
+        assert_eq!(last_paragraph_break(b"\n\n"), Some(2));
+    }
+
+    #[test]
+    fn pieces_rebuild_the_text_and_segment_alike() {
+        let para = "Mr. Smith said the plan was fair. \"It works,\" he said.\nA second line.\n\n";
+        let text = format!("Headline\n\n{}", para.repeat(40_000));
+        let got = pieces(text.as_bytes(), false).unwrap();
+        assert!(got.len() > 1, "a large text comes in several pieces");
+        let mut rebuilt = String::new();
+        let mut seg = Segmenter::new();
+        let mut statements = Vec::new();
+        for p in &got {
+            assert_eq!(p.base, rebuilt.len());
+            rebuilt.push_str(&p.text);
+            statements.extend(
+                seg.push(&p.text, p.base)
+                    .into_iter()
+                    .map(|s| (s.kind, s.start, s.end, s.text.to_string())),
+            );
+        }
+        assert_eq!(rebuilt, text);
+        let whole: Vec<_> = segment(&text)
+            .into_iter()
+            .map(|s| (s.kind, s.start, s.end, s.text.to_string()))
+            .collect();
+        assert_eq!(statements, whole);
+    }
+
+    #[test]
+    fn bom_counts_in_offsets() {
+        let got = pieces(b"\xEF\xBB\xBFHello there.", false).unwrap();
+        assert_eq!(got[0].base, 3);
+        assert_eq!(got[0].text, "Hello there.");
+    }
+
+    #[test]
+    fn binary_and_bad_utf8_name_file_and_line() {
+        let e = pieces(b"abc\0def", false).unwrap_err().to_string();
+        assert!(e.contains("a.txt") && e.contains("binary"), "{e}");
+        let e = pieces(b"one\ntwo \xFF\n", false).unwrap_err().to_string();
+        assert!(e.contains("a.txt: line 2: invalid UTF-8"), "{e}");
+        let mut late = vec![b'x'; 20_000];
+        late.extend_from_slice(b"\n\0");
+        let e = pieces(&late, false).unwrap_err().to_string();
+        assert!(e.contains("line 2: NUL byte"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_single_line_is_cut_on_spaces_and_chars() {
+        let text = "word ".repeat(2 * MAX_PIECE / 5 + 7);
+        let got = pieces(text.as_bytes(), false).unwrap();
+        assert!(got.len() >= 2);
+        assert!(got.iter().all(|p| p.text.len() <= MAX_PIECE));
+        assert_eq!(
+            got.iter().map(|p| p.text.as_str()).collect::<String>(),
+            text
+        );
+        let dense = "é".repeat(MAX_PIECE);
+        let got = pieces(dense.as_bytes(), false).unwrap();
+        assert_eq!(
+            got.iter().map(|p| p.text.as_str()).collect::<String>(),
+            dense
+        );
+    }
+
+    #[test]
+    fn empty_input_gives_no_piece() {
+        assert!(pieces(b"", false).unwrap().is_empty());
+    }
+}
