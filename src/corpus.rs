@@ -54,6 +54,37 @@ pub struct Corpus {
     pub has_topic: bool,
     /// Whether the file has a stance column.
     pub has_stance: bool,
+    /// What loading changed that the user should know (merged label spellings).
+    pub notes: Vec<String>,
+}
+
+/// Makes labels that differ only in case or spacing one label, spelled as it first appears
+/// (with runs of spaces folded); returns a note for each merge.
+fn merge_label_spellings(
+    examples: &mut [Example],
+    label: impl Fn(&mut Example) -> &mut Option<String>,
+    what: &str,
+) -> Vec<String> {
+    let mut canonical: std::collections::HashMap<String, String> = Default::default();
+    let mut merged: BTreeSet<(String, String)> = BTreeSet::new();
+    for e in examples.iter_mut() {
+        let Some(l) = label(e).as_mut() else {
+            continue;
+        };
+        let folded_space = l.split_whitespace().collect::<Vec<_>>().join(" ");
+        let key = folded_space.to_lowercase();
+        let first = canonical.entry(key).or_insert_with(|| folded_space.clone());
+        if *first != *l {
+            merged.insert((l.clone(), first.clone()));
+            *l = first.clone();
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(from, to)| {
+            format!("{what} label {from:?} taken as {to:?} (they differ only in case or spacing)")
+        })
+        .collect()
 }
 
 /// Maps a stance label onto `support`, `oppose` or `neutral` where it is one of the usual
@@ -196,9 +227,16 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         };
         return Err(Error::input(message));
     }
+    let mut notes = merge_label_spellings(&mut examples, |e| &mut e.topic, "topic");
+    notes.extend(merge_label_spellings(
+        &mut examples,
+        |e| &mut e.stance,
+        "stance",
+    ));
     Ok(Corpus {
         path: path.to_path_buf(),
         examples,
+        notes,
         has_topic: topic_i.is_some(),
         has_stance: stance_i.is_some(),
     })
@@ -335,5 +373,29 @@ mod tests {
         let c = parse_str("text,topic\n\"say \"\"hi\"\"\nthere\",x\nnext,y\n").unwrap();
         assert_eq!(c.examples[0].text, "say \"hi\"\nthere");
         assert_eq!(c.examples[1].line, 4);
+    }
+
+    #[test]
+    fn labels_differing_in_case_or_spacing_are_one_label() {
+        let c = parse_str(
+            "text,topic\na,Climate  Change\nb,climate change\nc, CLIMATE change\nd,housing\n",
+        )
+        .unwrap();
+        let topics: Vec<_> = c
+            .examples
+            .iter()
+            .map(|e| e.topic.clone().unwrap())
+            .collect();
+        assert_eq!(
+            topics,
+            [
+                "Climate Change",
+                "Climate Change",
+                "Climate Change",
+                "housing"
+            ]
+        );
+        assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
+        assert!(c.notes[0].contains("differ only in case or spacing"));
     }
 }

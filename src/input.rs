@@ -125,6 +125,12 @@ impl<R: Read> ArticleReader<R> {
             self.pending.drain(..3);
             self.offset = 3;
         }
+        if self.pending.starts_with(b"\xFF\xFE") || self.pending.starts_with(b"\xFE\xFF") {
+            return Err(Error::input(format!(
+                "{}: UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8",
+                self.name
+            )));
+        }
         let probe = &self.pending[..self.pending.len().min(BINARY_PROBE)];
         if probe.contains(&0) {
             return Err(Error::input(format!(
@@ -270,6 +276,8 @@ mod tests {
     fn binary_and_bad_utf8_name_file_and_line() {
         let e = pieces(b"abc\0def", false).unwrap_err().to_string();
         assert!(e.contains("a.txt") && e.contains("binary"), "{e}");
+        let e = pieces(b"\xFF\xFEa\0b\0", false).unwrap_err().to_string();
+        assert!(e.contains("UTF-16"), "{e}");
         let e = pieces(b"one\ntwo \xFF\n", false).unwrap_err().to_string();
         assert!(e.contains("a.txt: line 2: invalid UTF-8"), "{e}");
         let mut late = vec![b'x'; 20_000];

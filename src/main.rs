@@ -71,7 +71,7 @@ struct DataArgs {
 
 impl DataArgs {
     fn load(&self) -> Result<corpus::Corpus> {
-        corpus::load(
+        let corpus = corpus::load(
             &self.data,
             &LoadOptions {
                 text_col: self.text_col.clone(),
@@ -79,7 +79,11 @@ impl DataArgs {
                 stance_col: self.stance_col.clone(),
                 splits: self.split.clone(),
             },
-        )
+        )?;
+        for note in &corpus.notes {
+            eprintln!("note: {}: {note}", self.data.display());
+        }
+        Ok(corpus)
     }
 }
 

@@ -452,6 +452,11 @@ impl Model {
             ));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version > FORMAT_VERSION {
+            return Err(Error::input(format!(
+                "model file format version {version} is newer than this build of stance reads ({FORMAT_VERSION}); upgrade stance or retrain the model with this build"
+            )));
+        }
         if version != FORMAT_VERSION {
             return Err(Error::input(format!(
                 "model file format version {version}, but this build of stance reads version {FORMAT_VERSION}; retrain the model with this build"
@@ -490,8 +495,10 @@ impl Model {
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = check_destination(path)?;
         let bytes = self.to_bytes()?;
+        remove_stale_temporaries(dir);
+        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
         let mut tmp = tempfile::Builder::new()
-            .prefix(".stance-model-")
+            .prefix(&prefix)
             .tempfile_in(dir)
             .map_err(|e| Error::io(path, "create a temporary file beside", &e))?;
         // A model is an ordinary file: readable by others like any file the user writes
@@ -509,6 +516,33 @@ impl Model {
         tmp.persist(path)
             .map_err(|e| Error::io(path, "move the new model into place at", &e.error))?;
         Ok(())
+    }
+}
+
+/// Temporary model files start with this, then the writing process's id and a dash.
+const TEMP_PREFIX: &str = ".stance-model-";
+
+/// Removes temporary model files left in `dir` by a `train` that was killed while writing
+/// (SIGKILL gives no chance to clean up). Only files whose writing process is gone are removed,
+/// so a `train` running beside this one keeps its file. Works where /proc lists processes.
+fn remove_stale_temporaries(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -426,3 +426,141 @@ fn shared_semeval_cross_validation_when_available() {
         cv["stance"]
     );
 }
+
+#[test]
+fn a_million_row_csv_with_a_ragged_last_row_names_the_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut body = String::with_capacity(40_000_000);
+    body.push_str("text,topic\n");
+    for i in 0..1_000_000 {
+        body.push_str(if i % 2 == 0 {
+            "the levy vote passed,climate\n"
+        } else {
+            "rents rose again,housing\n"
+        });
+    }
+    body.push_str("a ragged row,with,three fields\n");
+    std::fs::write(&csv, body).unwrap();
+    let model = dir.path().join("m.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert_fails_cleanly(
+        &out,
+        "big.csv: line 1000002: 3 fields where the header has 2",
+    );
+    assert!(!model.exists());
+    assert_eq!(files_in(dir.path()).len(), 1, "only the CSV is there");
+}
+
+#[test]
+fn a_model_from_a_future_format_version_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        &data("tiny_news.csv"),
+        "--model",
+        good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let mut bytes = std::fs::read(&good).unwrap();
+    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let future = dir.path().join("future.model");
+    std::fs::write(&future, bytes).unwrap();
+    let out = stance(&[
+        "classify",
+        "--model",
+        future.to_str().unwrap(),
+        &data("articles/council.txt"),
+    ]);
+    assert_fails_cleanly(&out, "format version 99 is newer than this build");
+    assert!(stderr(&out).contains("future.model"));
+}
+
+#[test]
+fn labels_differing_in_case_are_merged_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("mixed.csv");
+    let tiny = std::fs::read_to_string(data("tiny_news.csv")).unwrap();
+    std::fs::write(&csv, tiny.replacen(",climate,", ",Climate ,", 3)).unwrap();
+    let model = dir.path().join("m.model");
+    let out = stance(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("topic label \"climate\" taken as \"Climate\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("2 classes (Climate"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A `train` killed at any moment leaves the previous model as it was, and the next `train`
+/// into the same place works and leaves no temporary file behind.
+#[cfg(unix)]
+#[test]
+fn sigkill_during_train_keeps_the_previous_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let m = model.to_str().unwrap();
+    // A corpus big enough that training takes a while: the tiny one, repeated with variations.
+    let tiny = std::fs::read_to_string(data("tiny_news.csv")).unwrap();
+    let mut lines = tiny.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut big = format!("{header}\n");
+    for i in 0..300 {
+        for r in &rows {
+            big.push_str(&r.replacen(',', &format!(" v{i} w{} ,", i % 17), 1));
+            big.push('\n');
+        }
+    }
+    let csv = dir.path().join("big.csv");
+    std::fs::write(&csv, big).unwrap();
+    let out = stance(&["train", "--data", &data("tiny_news.csv"), "--model", m]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = std::fs::read(&model).unwrap();
+    for delay_ms in [5u64, 40, 120, 300, 700, 1500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+            .args(["train", "--data", csv.to_str().unwrap(), "--model", m])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        if !finished {
+            assert_eq!(
+                std::fs::read(&model).unwrap(),
+                before,
+                "killed after {delay_ms} ms"
+            );
+        }
+    }
+    let out = stance(&["train", "--data", &data("tiny_news.csv"), "--model", m]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    let left: Vec<_> = files_in(dir.path())
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "stray files: {left:?}");
+}
