@@ -106,6 +106,10 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
         r"|\d+ (?:minutes?|hours?|days?) ago",
         r"|(?:Photo|Image|Picture)(?: by)?: .{1,80}",
         r"|\((?:\w+ )?Photo[^)]{0,80}\)",
+        r"|\S{1,80}\.(?i:jpe?g|png|gif|webp)",
+        r"|.{0,300}\((?:Picture|Photo|Image|Pictures|Photos|Images|Credit): [^)]{1,80}\)",
+        r"|Scroll down for video|>?Share this (?:story|article|page)\b.{0,40}",
+        r"|(?:MORE|READ MORE|RELATED|Source|Via): \S.{0,150}",
         r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}.{0,30})$"
     ))
     .expect("valid meta pattern")
@@ -341,6 +345,14 @@ fn is_closing(c: char) -> bool {
     )
 }
 
+/// Whether `word` starts a sentence although it begins in lower case (`iPhone`, `eBay`).
+fn is_camel_brand(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!((chars.next(), chars.next()), (Some(a), Some(b)) if a.is_lowercase() && b.is_uppercase())
+        || word.chars().take(3).all(char::is_lowercase)
+            && word.chars().nth(3).is_some_and(char::is_uppercase)
+}
+
 fn is_sentence_start(c: char) -> bool {
     c.is_uppercase()
         || c.is_numeric()
@@ -386,7 +398,7 @@ fn split_sentences<'a>(text: &'a str, p_start: usize, p_end: usize, out: &mut Ve
             continue; // no whitespace after: inside a token (3.5, U.S.A) or paragraph end
         }
         let next = after_ws.chars().next().unwrap_or(' ');
-        if !is_sentence_start(next) {
+        if !is_sentence_start(next) && !is_camel_brand(after_ws) {
             continue;
         }
         let run = &text[p_start + i..end];
