@@ -245,8 +245,7 @@ fn spinner(message: &str) -> ProgressBar {
 fn stage_message(stage: Stage) -> &'static str {
     match stage {
         Stage::Featurizing => "building TF-IDF features",
-        Stage::FittingTopic => "fitting the topic head",
-        Stage::FittingStance => "fitting the stance head",
+        Stage::Fitting => "fitting the topic and stance heads",
     }
 }
 

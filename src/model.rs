@@ -197,10 +197,8 @@ pub struct HeadSummary {
 pub enum Stage {
     /// Tokenizing and weighting the texts.
     Featurizing,
-    /// Fitting the topic head.
-    FittingTopic,
-    /// Fitting the stance head.
-    FittingStance,
+    /// Fitting the topic and stance heads (side by side).
+    Fitting,
 }
 
 /// Sorted label list and each row's class index.
@@ -292,39 +290,42 @@ impl Model {
         let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         let (featurizer, x) = Featurizer::fit_transform(&texts, options.features.clone());
 
-        let mut heads = Vec::new();
-        let topic = if topic_rows.is_empty() {
-            None
+        progress(Stage::Fitting);
+        let topic_labels: Vec<&str> = topic_rows
+            .iter()
+            .map(|&i| examples[i].topic.as_deref().unwrap_or_default())
+            .collect();
+        // The stance head needs the topic head's label list, not its weights, so the two heads
+        // are fitted side by side (each one's result does not depend on the other's threads).
+        let topics: Vec<String> = if options.topic_aware_stance {
+            Some(index_labels(&topic_labels).0)
+                .filter(|t| t.len() > 1)
+                .unwrap_or_default()
         } else {
-            progress(Stage::FittingTopic);
-            let labels: Vec<&str> = topic_rows
-                .iter()
-                .map(|&i| examples[i].topic.as_deref().unwrap_or_default())
-                .collect();
-            let (head, summary) = Head::fit(
+            Vec::new()
+        };
+        let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
+            if topic_rows.is_empty() {
+                return Ok(None);
+            }
+            Head::fit(
                 "topic",
                 &x.select_rows(&topic_rows),
-                &labels,
+                &topic_labels,
                 &options.solver,
                 !stance_rows.is_empty(),
-            )?;
-            heads.push(summary);
-            Some(head)
+            )
+            .map(Some)
         };
-
-        let stance = if stance_rows.is_empty() {
-            None
-        } else {
-            progress(Stage::FittingStance);
+        let fit_stance = || -> Result<Option<(StanceHead, HeadSummary)>> {
+            if stance_rows.is_empty() {
+                return Ok(None);
+            }
             let labels: Vec<&str> = stance_rows
                 .iter()
                 .map(|&i| examples[i].stance.as_deref().unwrap_or_default())
                 .collect();
             let xs = x.select_rows(&stance_rows);
-            let topics: Vec<String> = match (&topic, options.topic_aware_stance) {
-                (Some(t), true) if t.labels.len() > 1 => t.labels.clone(),
-                _ => Vec::new(),
-            };
             let (xs, blocks) = if topics.is_empty() {
                 (xs, TopicBlocks::default())
             } else {
@@ -341,13 +342,26 @@ impl Model {
                 (blocks.augment(&xs, &of_row), blocks)
             };
             let (head, summary) = Head::fit("stance", &xs, &labels, &options.solver, false)?;
-            heads.push(summary);
-            Some(StanceHead {
-                head,
-                topics,
-                blocks,
-            })
+            Ok(Some((
+                StanceHead {
+                    head,
+                    topics: topics.clone(),
+                    blocks,
+                },
+                summary,
+            )))
         };
+        let (topic, stance) = rayon::join(fit_topic, fit_stance);
+        let (topic, stance) = (topic?, stance?);
+        let mut heads = Vec::new();
+        let topic = topic.map(|(h, s)| {
+            heads.push(s);
+            h
+        });
+        let stance = stance.map(|(h, s)| {
+            heads.push(s);
+            h
+        });
 
         let mut other_stance_labels: Vec<String> = stance
             .iter()
