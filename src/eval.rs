@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::corpus::Example;
 use crate::error::Result;
-use crate::model::{Model, TrainOptions};
+use crate::model::{Labelled, Model, Prediction, TrainOptions};
 
 /// Counts of gold label (row) against predicted label (column).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,7 +56,37 @@ pub struct HeadScores {
     pub classes: Vec<ClassScores>,
     /// The confusion matrix.
     pub confusion: ConfusionMatrix,
+    /// Expected calibration error of the predicted label's probability (10 equal-width bins),
+    /// where probabilities are known.
+    pub ece: Option<f64>,
 }
+
+/// Expected calibration error: rows are put in `bins` equal-width bins by the probability given
+/// to the predicted label, and the gaps between mean probability and accuracy in each bin are
+/// averaged, weighted by the bin's share of rows (Guo et al., 2017).
+pub fn expected_calibration_error(confidence: &[f64], correct: &[bool], bins: usize) -> f64 {
+    let n = confidence.len().min(correct.len());
+    if n == 0 || bins == 0 {
+        return 0.0;
+    }
+    let mut sums = vec![(0usize, 0.0f64, 0usize); bins];
+    for (&p, &ok) in confidence.iter().zip(correct) {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        sums[b].0 += 1;
+        sums[b].1 += p;
+        sums[b].2 += usize::from(ok);
+    }
+    sums.iter()
+        .filter(|(count, _, _)| *count > 0)
+        .map(|&(count, p, right)| {
+            (p / count as f64 - right as f64 / count as f64).abs() * count as f64
+        })
+        .sum::<f64>()
+        / n as f64
+}
+
+/// Number of bins of the calibration error `eval` reports.
+pub const CALIBRATION_BINS: usize = 10;
 
 impl ConfusionMatrix {
     /// Counts `gold` against `predicted`. `labels` fixes the order; labels met in the data but
@@ -137,6 +167,7 @@ pub fn score(model_labels: &[String], gold: &[&str], predicted: &[&str]) -> Head
         f_avg,
         classes,
         confusion,
+        ece: None,
     }
 }
 
@@ -167,12 +198,25 @@ pub fn evaluate(model: &Model, examples: &[Example]) -> Evaluation {
     let topic_gold: Vec<Option<&str>> = examples.iter().map(|e| e.topic.as_deref()).collect();
     let stance_gold: Vec<Option<&str>> = examples.iter().map(|e| e.stance.as_deref()).collect();
     let all: Vec<usize> = (0..examples.len()).collect();
-    let topic = model
-        .topic_head()
-        .map(|h| score_rows(&h.labels, &topic_gold, &topic_pred, &all));
-    let stance = model
-        .stance_head()
-        .map(|h| score_rows(&h.labels, &stance_gold, &stance_pred, &all));
+    let calibration = |gold: &[Option<&str>], pick: &dyn Fn(&Labelled) -> Option<&Prediction>| {
+        let (confidence, correct): (Vec<f64>, Vec<bool>) = predictions
+            .iter()
+            .zip(gold)
+            .filter_map(|(p, g)| {
+                let (g, p) = ((*g)?, pick(p)?);
+                Some((p.probability, p.label == g))
+            })
+            .unzip();
+        expected_calibration_error(&confidence, &correct, CALIBRATION_BINS)
+    };
+    let topic = model.topic_head().map(|h| HeadScores {
+        ece: Some(calibration(&topic_gold, &|p| p.topic.as_ref())),
+        ..score_rows(&h.labels, &topic_gold, &topic_pred, &all)
+    });
+    let stance = model.stance_head().map(|h| HeadScores {
+        ece: Some(calibration(&stance_gold, &|p| p.stance.as_ref())),
+        ..score_rows(&h.labels, &stance_gold, &stance_pred, &all)
+    });
     let mut stance_by_topic = Vec::new();
     if let Some(h) = model.stance_head() {
         let mut names: Vec<&str> = examples
@@ -274,6 +318,8 @@ pub struct CvHead {
     pub macro_f1: MeanSd,
     /// F_avg across folds, for stance.
     pub f_avg: Option<MeanSd>,
+    /// Expected calibration error across folds.
+    pub ece: Option<MeanSd>,
 }
 
 /// The result of K-fold cross-validation.
@@ -323,10 +369,12 @@ pub fn cross_validate(
         let acc: Vec<f64> = heads.iter().map(|h| h.accuracy).collect();
         let mf1: Vec<f64> = heads.iter().map(|h| h.macro_f1).collect();
         let favg: Vec<f64> = heads.iter().filter_map(|h| h.f_avg).collect();
+        let ece: Vec<f64> = heads.iter().filter_map(|h| h.ece).collect();
         Some(CvHead {
             accuracy: MeanSd::of(&acc)?,
             macro_f1: MeanSd::of(&mf1)?,
             f_avg: MeanSd::of(&favg),
+            ece: MeanSd::of(&ece),
         })
     };
     Ok(CrossValidation {
@@ -461,5 +509,21 @@ mod tests {
                 2
             );
         }
+    }
+
+    #[test]
+    fn calibration_error_of_perfect_and_overconfident_predictions() {
+        // Probability 0.8, right 8 times in 10: perfectly calibrated.
+        let conf = [0.8; 10];
+        let right = [true, true, true, true, true, true, true, true, false, false];
+        assert!(expected_calibration_error(&conf, &right, 10).abs() < 1e-12);
+        // Probability 0.95 but right half the time: off by 0.45.
+        let conf = [0.95; 4];
+        let right = [true, false, true, false];
+        assert!((expected_calibration_error(&conf, &right, 10) - 0.45).abs() < 1e-12);
+        // Two bins weighted by their rows: |0.25-0| * 2/4 + |1.0-1| * 2/4.
+        let conf = [0.25, 0.25, 1.0, 1.0];
+        let right = [false, false, true, true];
+        assert!((expected_calibration_error(&conf, &right, 10) - 0.125).abs() < 1e-12);
     }
 }

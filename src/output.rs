@@ -394,6 +394,9 @@ fn head_report(out: &mut String, name: &str, h: &HeadScores) {
     if let Some(f) = h.f_avg {
         let _ = write!(out, "  F_avg {f:.4}");
     }
+    if let Some(e) = h.ece {
+        let _ = write!(out, "  ECE {e:.4}");
+    }
     let _ = writeln!(out);
     let width = h
         .classes
@@ -484,6 +487,9 @@ pub fn cross_validation_report(cv: &CrossValidation) -> String {
             );
             if let Some(f) = &h.f_avg {
                 let _ = write!(out, "  F_avg {:.4} ± {:.4}", f.mean, f.sd);
+            }
+            if let Some(e) = &h.ece {
+                let _ = write!(out, "  ECE {:.4} ± {:.4}", e.mean, e.sd);
             }
             let _ = writeln!(out);
         }
