@@ -84,6 +84,64 @@ pub fn terms(analyzer: &Analyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// The words of `text` behind each of its terms, as written (`"protest" -> "Protesters"`,
+/// `"back the" -> "backs the"`); the first occurrence wins.
+pub fn surface_forms(text: &str) -> HashMap<String, String> {
+    let analyzer = Analyzer::default();
+    let mut tokens = crate::text::tokenize::tokenize(text);
+    let mut spans = Vec::new();
+    while let Some(span) = tokens.next_span() {
+        spans.push(span);
+    }
+    let stems = analyzer.stems(text);
+    let mut out = HashMap::new();
+    if stems.len() != spans.len() {
+        return out;
+    }
+    for (i, stem) in stems.iter().enumerate() {
+        out.entry(stem.clone())
+            .or_insert_with(|| text[spans[i].0..spans[i].1].to_string());
+        if i + 1 < stems.len() {
+            let surface: String = text[spans[i].0..spans[i + 1].1]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.entry(format!("{stem} {}", stems[i + 1]))
+                .or_insert(surface);
+        }
+    }
+    out
+}
+
+/// For each term of `texts`, the words it most often stands for (ties: the first seen).
+pub fn common_surface_forms<S: AsRef<str>>(texts: &[S]) -> HashMap<String, String> {
+    let mut counts: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    let mut order = 0;
+    for t in texts {
+        for (term, surface) in surface_forms(t.as_ref()) {
+            let surface = surface.to_lowercase();
+            order += 1;
+            let e = counts
+                .entry(term)
+                .or_default()
+                .entry(surface)
+                .or_insert((0, order));
+            e.0 += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(term, forms)| {
+            let best = forms
+                .into_iter()
+                .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
+                .map(|(s, _)| s)
+                .unwrap_or_default();
+            (term, best)
+        })
+        .collect()
+}
+
 fn analyze_all<S: AsRef<str> + Sync>(texts: &[S]) -> Vec<Vec<String>> {
     texts
         .par_iter()
@@ -190,6 +248,14 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn surface_forms_map_terms_back_to_the_words() {
+        let forms = surface_forms("Protesters were protesting the U.S. plan");
+        assert_eq!(forms["protest"], "Protesters");
+        assert_eq!(forms["protest the"], "protesting the");
+        assert_eq!(forms["u.s. plan"], "U.S. plan");
     }
 
     #[test]

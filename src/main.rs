@@ -47,6 +47,25 @@ enum Command {
     /// Split articles into statements (sentences, headings, bylines, datelines), with quotes and
     /// speakers; needs no model.
     Segment(SegmentArgs),
+    /// Show a model's most indicative features per topic and per stance.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The model (default: the bundled models/default.model).
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// Features shown per label.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    top: usize,
+    /// A labelled CSV (such as the training data): features are shown as the words they most
+    /// often stand for in its texts, rather than as stems.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
 }
 
 /// Where labelled rows come from.
@@ -170,6 +189,13 @@ struct EvalArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// After the scores, explain each row's prediction: the features that pushed most toward
+    /// the predicted label against the runner-up.
+    #[arg(long, conflicts_with = "cv")]
+    explain: bool,
+    /// How many features --explain shows per label.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    explain_top: usize,
     #[command(flatten)]
     options: ModelOptions,
 }
@@ -198,8 +224,14 @@ struct ClassifyArgs {
     topic: Option<String>,
     /// Print one summary per article (sentences per topic and stance, quotes per speaker and
     /// stance) instead of the statements.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "explain")]
     summary: bool,
+    /// Show, for each label, the features that pushed most toward it against the runner-up.
+    #[arg(long)]
+    explain: bool,
+    /// How many features --explain shows per label.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    explain_top: usize,
 }
 
 #[derive(Args)]
@@ -221,6 +253,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => evaluate(args),
         Command::Classify(args) => classify(args),
         Command::Segment(args) => segment(args.articles),
+        Command::Inspect(args) => inspect(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -293,8 +326,29 @@ fn evaluate(args: EvalArgs) -> Result<u8> {
     let path = args.model.expect("clap requires --model without --cv");
     let model = Model::load(&path)?;
     let evaluation = eval::evaluate(&model, &corpus.examples);
+    let explanations: Vec<output::RowExplanation> = if args.explain {
+        corpus
+            .examples
+            .iter()
+            .map(|e| output::RowExplanation {
+                line: e.line,
+                text: e.text.clone(),
+                gold_topic: e.topic.clone(),
+                gold_stance: e.stance.clone(),
+                explained: model.explain(&e.text, e.topic.as_deref(), args.explain_top),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     write_stdout(&match args.format {
-        ReportFormat::Text => output::evaluation_report(&evaluation),
+        ReportFormat::Text => {
+            output::evaluation_report(&evaluation) + &output::explanations_report(&explanations)
+        }
+        ReportFormat::Json if args.explain => to_json(&serde_json::json!({
+            "evaluation": evaluation,
+            "explanations": explanations,
+        }))?,
         ReportFormat::Json => to_json(&evaluation)?,
     })
 }
@@ -370,6 +424,7 @@ struct Labeller<'m> {
     model: Option<&'m Model>,
     topic: Option<String>,
     summary: bool,
+    explain: Option<usize>,
 }
 
 /// Segments (and with a model, classifies) every input, piece by piece, writing records as they
@@ -485,6 +540,10 @@ fn process_article(
                 topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
                 stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
                 stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
+                explanation: match (labeller.model, labeller.explain) {
+                    (Some(m), Some(n)) => Some(m.explain(s.text, labeller.topic.as_deref(), n)),
+                    _ => None,
+                },
             };
             index += 1;
             if let Err(e) = emit(Event::Statement(record)) {
@@ -498,9 +557,27 @@ fn process_article(
     Ok(Ok(()))
 }
 
-fn classify(args: ClassifyArgs) -> Result<u8> {
-    let model_path = match &args.model {
-        Some(p) => p.clone(),
+fn inspect(args: InspectArgs) -> Result<u8> {
+    let model = Model::load(&resolve_model(args.model.as_ref())?)?;
+    let readable = match &args.data {
+        Some(path) => {
+            let corpus = corpus::load(path, &LoadOptions::default())?;
+            let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
+            stance::features::common_surface_forms(&texts)
+        }
+        None => Default::default(),
+    };
+    let inspection = model.inspect(args.top, &readable);
+    write_stdout(&match args.format {
+        ReportFormat::Text => output::inspection_report(&inspection),
+        ReportFormat::Json => to_json(&inspection)?,
+    })
+}
+
+/// The model path given, or the bundled default model.
+fn resolve_model(given: Option<&PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(p) => Ok(p.clone()),
         None => {
             let p = default_model_path();
             if !p.exists() {
@@ -509,9 +586,13 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
                     p.display()
                 )));
             }
-            p
+            Ok(p)
         }
-    };
+    }
+}
+
+fn classify(args: ClassifyArgs) -> Result<u8> {
+    let model_path = resolve_model(args.model.as_ref())?;
     let model = Model::load(&model_path)?;
     run_articles(
         &args.articles,
@@ -519,6 +600,7 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
             model: Some(&model),
             topic: args.topic,
             summary: args.summary,
+            explain: args.explain.then_some(args.explain_top),
         },
     )
 }
@@ -530,6 +612,7 @@ fn segment(args: ArticleArgs) -> Result<u8> {
             model: None,
             topic: None,
             summary: false,
+            explain: None,
         },
     )
 }

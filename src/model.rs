@@ -155,6 +155,91 @@ pub struct Prediction {
     pub distribution: Vec<f64>,
 }
 
+/// One feature's push toward a predicted label and away from the runner-up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The feature as it reads in the statement (`"backs the"`), with `[topic]` when it is the
+    /// stance head's per-topic copy of the term.
+    pub feature: String,
+    /// Its TF-IDF value times the difference of its weights for the label and the runner-up:
+    /// the exact amount it adds to the label's log-odds over the runner-up.
+    pub weight: f64,
+}
+
+/// Why a head chose its label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The predicted label.
+    pub label: String,
+    /// The label with the next highest probability.
+    pub versus: Option<String>,
+    /// The features that pushed most toward `label` against `versus`, strongest first.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Explanations of both heads for one statement.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Explained {
+    /// The topic head's.
+    pub topic: Option<Explanation>,
+    /// The stance head's.
+    pub stance: Option<Explanation>,
+}
+
+/// A label's most indicative features: `(feature, weight)`, strongest first, where the weight is
+/// the feature's weight for the label minus its mean weight over the head's labels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Indicative {
+    /// The label.
+    pub label: String,
+    /// Its strongest features.
+    pub features: Vec<(String, f64)>,
+}
+
+/// What `stance inspect` shows of a model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Inspection {
+    /// Per topic label.
+    pub topic: Vec<Indicative>,
+    /// Per stance label, from the features shared by all topics.
+    pub stance: Vec<Indicative>,
+    /// Per topic, per stance label, from that topic's own copies of the features.
+    pub stance_by_topic: Vec<(String, Vec<Indicative>)>,
+}
+
+/// The `top` strongest columns per class of `model`, among columns `cols` (named by `name`).
+fn indicative(
+    labels: &[String],
+    model: &SoftmaxModel,
+    cols: impl Iterator<Item = (usize, String)> + Clone,
+    top: usize,
+) -> Vec<Indicative> {
+    let k = labels.len();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(c, label)| {
+            let mut scored: Vec<(f64, usize, String)> = cols
+                .clone()
+                .map(|(j, name)| {
+                    let mean = (0..k).map(|o| model.weight(j, o)).sum::<f64>() / k as f64;
+                    (model.weight(j, c) - mean, j, name)
+                })
+                .filter(|(w, _, _)| *w > 0.0)
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            Indicative {
+                label: label.clone(),
+                features: scored
+                    .into_iter()
+                    .take(top)
+                    .map(|(w, _, n)| (n, w))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// Topic and stance predicted for one statement (each only where the model has that head).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Labelled {
@@ -260,6 +345,53 @@ impl Head {
             label: self.labels[best].clone(),
             probability: probs[best],
             distribution: probs,
+        }
+    }
+
+    /// The top `top` features of row `(idx, val)` for the predicted label against the
+    /// runner-up, named by `name`.
+    fn explain_row(
+        &self,
+        idx: &[u32],
+        val: &[f64],
+        top: usize,
+        name: impl Fn(u32) -> String,
+    ) -> Explanation {
+        let p = self.predict_row(idx, val);
+        let best = self.labels.iter().position(|l| *l == p.label).unwrap_or(0);
+        let runner_up = (0..self.labels.len())
+            .filter(|&c| c != best)
+            .max_by(|&a, &b| {
+                p.distribution[a]
+                    .total_cmp(&p.distribution[b])
+                    .then(b.cmp(&a))
+            });
+        let mut evidence: Vec<(u32, f64)> = match (&self.classifier, runner_up) {
+            (Some(c), Some(r)) => idx
+                .iter()
+                .zip(val)
+                .map(|(&j, &v)| {
+                    (
+                        j,
+                        v * (c.weight(j as usize, best) - c.weight(j as usize, r)),
+                    )
+                })
+                .filter(|&(_, w)| w > 0.0)
+                .collect(),
+            _ => Vec::new(),
+        };
+        evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Explanation {
+            label: p.label,
+            versus: runner_up.map(|r| self.labels[r].clone()),
+            evidence: evidence
+                .into_iter()
+                .take(top)
+                .map(|(j, weight)| Evidence {
+                    feature: name(j),
+                    weight,
+                })
+                .collect(),
         }
     }
 
@@ -418,6 +550,83 @@ impl Model {
                 Labelled { topic, stance }
             })
             .collect()
+    }
+
+    /// Explains the prediction for `text`: for each head, the `top` features that pushed most
+    /// toward the predicted label against the runner-up. `topic` is given to the stance head
+    /// as in [`Model::predict`]. Features are shown as the words of `text` they came from.
+    pub fn explain(&self, text: &str, topic: Option<&str>, top: usize) -> Explained {
+        let x = self.featurizer.transform(&[text]);
+        let (idx, val) = x.row(0);
+        let readable = crate::features::surface_forms(text);
+        let term = |j: u32| {
+            let t = self.featurizer.term(j as usize);
+            readable.get(t).cloned().unwrap_or_else(|| t.to_string())
+        };
+        let topic_explained = self
+            .topic
+            .as_ref()
+            .map(|h| h.explain_row(idx, val, top, term));
+        let stance = self.stance.as_ref().map(|s| {
+            let chosen = topic.or(topic_explained.as_ref().map(|e| e.label.as_str()));
+            match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
+                Some(t) => {
+                    let mut entries: Vec<(u32, f64)> =
+                        idx.iter().copied().zip(val.iter().copied()).collect();
+                    s.blocks.extend_row(idx, val, t, &mut entries);
+                    let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) = entries.into_iter().unzip();
+                    s.head.explain_row(&aug_idx, &aug_val, top, |j| {
+                        if (j as usize) < s.blocks.n_shared {
+                            term(j)
+                        } else {
+                            let k = (j - s.blocks.offsets[t]) as usize;
+                            format!("{} [{}]", term(s.blocks.columns[t][k]), s.topics[t])
+                        }
+                    })
+                }
+                None => s.head.explain_row(idx, val, top, term),
+            }
+        });
+        Explained {
+            topic: topic_explained,
+            stance,
+        }
+    }
+
+    /// The `top` most indicative features of every label; `readable` may map a term to the
+    /// words it usually stands for.
+    pub fn inspect(
+        &self,
+        top: usize,
+        readable: &std::collections::HashMap<String, String>,
+    ) -> Inspection {
+        let name = |j: usize| {
+            let t = self.featurizer.term(j);
+            readable.get(t).cloned().unwrap_or_else(|| t.to_string())
+        };
+        let shared = (0..self.featurizer.n_features()).map(|j| (j, name(j)));
+        let mut out = Inspection::default();
+        if let Some(h) = &self.topic {
+            if let Some(c) = &h.classifier {
+                out.topic = indicative(&h.labels, c, shared.clone(), top);
+            }
+        }
+        if let Some(s) = &self.stance {
+            if let Some(c) = &s.head.classifier {
+                out.stance = indicative(&s.head.labels, c, shared.clone(), top);
+                for (t, topic) in s.topics.iter().enumerate() {
+                    let offset = s.blocks.offsets[t] as usize;
+                    let cols = s.blocks.columns[t]
+                        .iter()
+                        .enumerate()
+                        .map(move |(k, &j)| (offset + k, j as usize))
+                        .map(|(col, j)| (col, name(j)));
+                    out.stance_by_topic
+                        .push((topic.clone(), indicative(&s.head.labels, c, cols, top)));
+                }
+            }
+        }
+        out
     }
 
     /// The topic head, if the model has one.

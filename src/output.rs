@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::eval::{CrossValidation, Evaluation, HeadScores};
-use crate::model::TrainSummary;
+use crate::model::{Explained, Explanation, Indicative, Inspection, TrainSummary};
 
 /// Output format of statement records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,6 +52,28 @@ pub struct Record {
     /// Probability of the predicted stance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stance_probability: Option<f64>,
+    /// Why the heads chose their labels (`classify --explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explained>,
+}
+
+/// `label vs runner-up: feature +0.41, ...` for one head's explanation.
+pub fn evidence_line(e: &Explanation) -> String {
+    let evidence: Vec<String> = e
+        .evidence
+        .iter()
+        .map(|v| format!("{} {:+.2}", v.feature, v.weight))
+        .collect();
+    format!(
+        "{} vs {}: {}",
+        e.label,
+        e.versus.as_deref().unwrap_or("-"),
+        if evidence.is_empty() {
+            "(no feature; the intercept decides)".to_string()
+        } else {
+            evidence.join(", ")
+        }
+    )
 }
 
 /// Writes [`Record`]s in one [`Format`].
@@ -109,6 +131,9 @@ impl<W: Write> RecordWriter<W> {
                                 .map(String::from),
                         );
                     }
+                    if r.explanation.is_some() {
+                        fields.extend(["topic_evidence", "stance_evidence"].map(String::from));
+                    }
                     fields.push("text".into());
                     out.write_record(&fields)?;
                     fields.clear();
@@ -130,6 +155,10 @@ impl<W: Write> RecordWriter<W> {
                         r.stance.clone().unwrap_or_default(),
                         prob(r.stance_probability),
                     ]);
+                }
+                if let Some(x) = &r.explanation {
+                    fields.push(x.topic.as_ref().map(evidence_line).unwrap_or_default());
+                    fields.push(x.stance.as_ref().map(evidence_line).unwrap_or_default());
                 }
                 fields.push(r.text.clone());
                 out.write_record(&fields)?;
@@ -173,6 +202,13 @@ impl<W: Write> RecordWriter<W> {
                         label(&r.topic, r.topic_probability),
                         label(&r.stance, r.stance_probability)
                     )?;
+                    if let Some(x) = &r.explanation {
+                        for (head, e) in [("topic", &x.topic), ("stance", &x.stance)] {
+                            if let Some(e) = e {
+                                writeln!(w, "{:>35}{head} {}", "", evidence_line(e))?;
+                            }
+                        }
+                    }
                 } else {
                     let speaker = match (&r.speaker, r.quoted) {
                         (Some(s), _) => shorten_end(s, 20),
@@ -470,6 +506,76 @@ pub fn evaluation_report(e: &Evaluation) -> String {
     out
 }
 
+/// One labelled row with the explanation of its prediction (`eval --explain`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RowExplanation {
+    /// Line of the row in the CSV file.
+    pub line: u64,
+    /// The text.
+    pub text: String,
+    /// Its gold topic.
+    pub gold_topic: Option<String>,
+    /// Its gold stance.
+    pub gold_stance: Option<String>,
+    /// The explained prediction.
+    pub explained: Explained,
+}
+
+/// The per-row section `eval --explain` adds to the text report; wrong labels are marked `✗`.
+pub fn explanations_report(rows: &[RowExplanation]) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n== explanations (gold -> predicted: evidence)");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "line {}: {}",
+            r.line,
+            r.text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        for (head, gold, e) in [
+            ("topic", &r.gold_topic, &r.explained.topic),
+            ("stance", &r.gold_stance, &r.explained.stance),
+        ] {
+            if let (Some(g), Some(e)) = (gold, e) {
+                let mark = if *g == e.label { "✓" } else { "✗" };
+                let _ = writeln!(out, "  {mark} {head} {g} -> {}", evidence_line(e));
+            }
+        }
+    }
+    out
+}
+
+/// The report `inspect` prints.
+pub fn inspection_report(i: &Inspection) -> String {
+    let mut out = String::new();
+    let list = |out: &mut String, items: &[Indicative]| {
+        for item in items {
+            let features: Vec<String> = item
+                .features
+                .iter()
+                .map(|(f, w)| format!("{f} {w:.2}"))
+                .collect();
+            let _ = writeln!(out, "  {}: {}", item.label, features.join(", "));
+        }
+    };
+    if !i.topic.is_empty() {
+        let _ = writeln!(out, "== topic: most indicative features per topic");
+        list(&mut out, &i.topic);
+    }
+    if !i.stance.is_empty() {
+        let _ = writeln!(out, "\n== stance: features shared by all topics");
+        list(&mut out, &i.stance);
+    }
+    for (topic, items) in &i.stance_by_topic {
+        let _ = writeln!(out, "\n== stance within {topic}");
+        list(&mut out, items);
+    }
+    out
+}
+
 /// The report `eval --cv` prints.
 pub fn cross_validation_report(cv: &CrossValidation) -> String {
     let mut out = String::new();
@@ -515,6 +621,7 @@ mod tests {
             topic_probability: Some(0.91234),
             stance: None,
             stance_probability: None,
+            explanation: None,
         }
     }
 

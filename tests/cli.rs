@@ -564,3 +564,89 @@ fn sigkill_during_train_keeps_the_previous_model() {
         .collect();
     assert!(left.is_empty(), "stray files: {left:?}");
 }
+
+#[test]
+fn explain_and_inspect_read_the_linear_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let m = model.to_str().unwrap();
+    let out = stance(&["train", "--data", &data("tiny_news.csv"), "--model", m]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let article = data("articles/council.txt");
+    let out = stance(&[
+        "classify",
+        "--model",
+        m,
+        "--explain",
+        "--explain-top",
+        "3",
+        "--format",
+        "jsonl",
+        &article,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for line in stdout(&out).lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = r["text"].as_str().unwrap().to_lowercase();
+        for head in ["topic", "stance"] {
+            let e = &r["explanation"][head];
+            assert_eq!(e["label"], r[head], "{line}");
+            assert_ne!(e["versus"], e["label"]);
+            let weights: Vec<f64> = e["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["weight"].as_f64().unwrap())
+                .collect();
+            assert!(weights.len() <= 3);
+            assert!(weights.iter().all(|&w| w > 0.0));
+            assert!(weights.windows(2).all(|w| w[0] >= w[1]), "{weights:?}");
+            for v in e["evidence"].as_array().unwrap() {
+                let f = v["feature"].as_str().unwrap();
+                let words = f.split(" [").next().unwrap().to_lowercase();
+                assert!(text.contains(&words), "{words:?} not in {text:?}");
+            }
+        }
+    }
+
+    let out = stance(&[
+        "eval",
+        "--model",
+        m,
+        "--data",
+        &data("tiny_news.csv"),
+        "--explain",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = v["explanations"].as_array().unwrap();
+    assert_eq!(
+        rows.len() as u64,
+        v["evaluation"]["topic"]["rows"].as_u64().unwrap()
+    );
+    assert!(rows[0]["line"].as_u64().unwrap() >= 2);
+
+    let out = stance(&[
+        "inspect",
+        "--model",
+        m,
+        "--top",
+        "4",
+        "--data",
+        &data("tiny_news.csv"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    for needle in [
+        "== topic",
+        "  climate: ",
+        "  housing: ",
+        "== stance: features shared",
+        "  support: ",
+    ] {
+        assert!(report.contains(needle), "{needle} missing in {report}");
+    }
+}
