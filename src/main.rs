@@ -498,7 +498,7 @@ fn write_failed(e: std::io::Error) -> Result<u8> {
 /// What [`process_article`] hands on.
 enum Event {
     /// A statement's record.
-    Statement(Record),
+    Statement(Box<Record>),
     /// The end of a piece of the article (a point to flush output).
     PieceDone,
 }
@@ -546,7 +546,7 @@ fn process_article(
                 },
             };
             index += 1;
-            if let Err(e) = emit(Event::Statement(record)) {
+            if let Err(e) = emit(Event::Statement(Box::new(record))) {
                 return Ok(Err(e));
             }
         }
