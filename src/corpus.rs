@@ -15,6 +15,14 @@ pub struct LoadOptions {
     pub topic_col: String,
     /// Name of the stance column.
     pub stance_col: String,
+    /// Read the topic column (it may still be missing unless `require_topic`).
+    pub use_topic: bool,
+    /// Read the stance column (it may still be missing unless `require_stance`).
+    pub use_stance: bool,
+    /// The topic column must exist (the user named it).
+    pub require_topic: bool,
+    /// The stance column must exist (the user named it).
+    pub require_stance: bool,
     /// Keep only rows whose `split` column is one of these (all rows when `None`).
     pub splits: Option<Vec<String>>,
 }
@@ -25,6 +33,10 @@ impl Default for LoadOptions {
             text_col: "text".into(),
             topic_col: "topic".into(),
             stance_col: "stance".into(),
+            use_topic: true,
+            use_stance: true,
+            require_topic: false,
+            require_stance: false,
             splits: None,
         }
     }
@@ -156,8 +168,28 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
             options.text_col
         ))
     })?;
-    let topic_i = find(&options.topic_col);
-    let stance_i = find(&options.stance_col);
+    let topic_i = find(&options.topic_col).filter(|_| options.use_topic);
+    let stance_i = find(&options.stance_col).filter(|_| options.use_stance);
+    for (required, found, col, flag) in [
+        (
+            options.require_topic,
+            topic_i,
+            &options.topic_col,
+            "--topic-col",
+        ),
+        (
+            options.require_stance,
+            stance_i,
+            &options.stance_col,
+            "--stance-col",
+        ),
+    ] {
+        if required && found.is_none() {
+            return Err(Error::input(format!(
+                "{name}: line 1: no `{col}` column in the header (columns: {columns}); check the name given to {flag}"
+            )));
+        }
+    }
     if topic_i.is_none() && stance_i.is_none() {
         return Err(Error::input(format!(
             "{name}: line 1: no `{}` or `{}` column in the header (columns: {columns}); name a label column with --topic-col or --stance-col",

@@ -20,12 +20,31 @@ use crate::text::Analyzer;
 pub struct FeatureOptions {
     /// A term is kept if it occurs in at least this many training texts.
     pub min_df: u32,
+    /// Also count words in the scope of a negation (after not, no, never, n't, ... up to the
+    /// next punctuation) as negated terms, `!stem`.
+    pub negation: bool,
+    /// Add character 3- to 5-grams of each word (with `<` and `>` marking its ends).
+    pub char_ngrams: bool,
 }
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        FeatureOptions { min_df: 2 }
+        FeatureOptions {
+            min_df: 2,
+            negation: false,
+            char_ngrams: false,
+        }
     }
+}
+
+/// Words that open a negation scope.
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "nor", "none", "nobody", "nothing", "neither", "nowhere", "cannot",
+    "without",
+];
+
+fn is_negator(token: &str) -> bool {
+    NEGATORS.contains(&token) || token.ends_with("n't")
 }
 
 /// The fitted vocabulary and idf weights; turns texts into TF-IDF rows.
@@ -73,12 +92,59 @@ impl From<Featurizer> for FeaturizerData {
     }
 }
 
-/// The terms of a text: its stemmed unigrams followed by its bigrams (`"stem1 stem2"`).
-pub fn terms(analyzer: &Analyzer, text: &str) -> Vec<String> {
-    let stems = analyzer.stems(text);
-    let mut out = Vec::with_capacity(stems.len() * 2);
+/// The terms of a text: its stemmed unigrams followed by its bigrams (`"stem1 stem2"`), with
+/// the options' negation marks and character n-grams.
+pub fn terms(analyzer: &Analyzer, text: &str, options: &FeatureOptions) -> Vec<String> {
+    if !options.negation && !options.char_ngrams {
+        let stems = analyzer.stems(text);
+        let mut out = Vec::with_capacity(stems.len() * 2);
+        for pair in stems.windows(2) {
+            out.push(format!("{} {}", pair[0], pair[1]));
+        }
+        out.extend(stems);
+        return out;
+    }
+    let mut tokens = crate::text::tokenize::tokenize(text);
+    let mut spans = Vec::new();
+    while let Some(span) = tokens.next_span() {
+        spans.push(span);
+    }
+    let words: Vec<String> = crate::text::tokenize::tokenize(text).collect();
+    let stems: Vec<String> = words.iter().map(|w| analyzer.stem(w)).collect();
+    let mut out = Vec::with_capacity(stems.len() * 8);
+    if options.negation {
+        // A negated word counts twice: as itself (its topic does not change) and as `!stem`.
+        let mut negated = false;
+        for i in 0..stems.len() {
+            if i > 0 && text[spans[i - 1].1..spans[i].0].contains(['.', ',', ';', ':', '!', '?']) {
+                negated = false;
+            }
+            if negated {
+                out.push(format!("!{}", stems[i]));
+            }
+            if is_negator(&words[i]) {
+                negated = true;
+            }
+        }
+    }
     for pair in stems.windows(2) {
         out.push(format!("{} {}", pair[0], pair[1]));
+    }
+    if options.char_ngrams {
+        for w in &words {
+            let marked: Vec<char> = std::iter::once('<')
+                .chain(w.chars())
+                .chain(std::iter::once('>'))
+                .collect();
+            for n in 3..=5 {
+                for g in marked.windows(n) {
+                    let mut t = String::with_capacity(n + 1);
+                    t.push('#');
+                    t.extend(g);
+                    out.push(t);
+                }
+            }
+        }
     }
     out.extend(stems);
     out
@@ -142,10 +208,12 @@ pub fn common_surface_forms<S: AsRef<str>>(texts: &[S]) -> HashMap<String, Strin
         .collect()
 }
 
-fn analyze_all<S: AsRef<str> + Sync>(texts: &[S]) -> Vec<Vec<String>> {
+fn analyze_all<S: AsRef<str> + Sync>(texts: &[S], options: &FeatureOptions) -> Vec<Vec<String>> {
     texts
         .par_iter()
-        .map_init(Analyzer::default, |analyzer, t| terms(analyzer, t.as_ref()))
+        .map_init(Analyzer::default, |analyzer, t| {
+            terms(analyzer, t.as_ref(), options)
+        })
         .collect()
 }
 
@@ -155,7 +223,7 @@ impl Featurizer {
         texts: &[S],
         options: FeatureOptions,
     ) -> (Featurizer, CsrMatrix) {
-        let analyzed = analyze_all(texts);
+        let analyzed = analyze_all(texts, &options);
         let mut df: HashMap<&str, u32> = HashMap::new();
         for doc in &analyzed {
             let mut seen: Vec<&str> = doc.iter().map(String::as_str).collect();
@@ -194,7 +262,7 @@ impl Featurizer {
         let rows = texts
             .par_iter()
             .map_init(Analyzer::default, |analyzer, t| {
-                self.weigh(&terms(analyzer, t.as_ref()))
+                self.weigh(&terms(analyzer, t.as_ref(), &self.options))
             })
             .collect::<Vec<_>>();
         CsrMatrix::from_rows(self.n_features(), rows)
@@ -251,6 +319,29 @@ mod tests {
     }
 
     #[test]
+    fn negation_scope_and_character_ngrams() {
+        let analyzer = Analyzer::default();
+        let options = FeatureOptions {
+            negation: true,
+            char_ngrams: true,
+            ..FeatureOptions::default()
+        };
+        let t = terms(&analyzer, "We don't back it, they do", &options);
+        assert!(t.contains(&"!back".to_string()) && t.contains(&"!it".to_string()));
+        assert!(
+            t.contains(&"back".to_string()),
+            "negated words still count as themselves"
+        );
+        assert!(
+            !t.contains(&"!they".to_string()),
+            "the comma ends the scope"
+        );
+        assert!(t.contains(&"#<we>".to_string()) && t.contains(&"#back>".to_string()));
+        let plain = terms(&analyzer, "We don't back it", &FeatureOptions::default());
+        assert!(plain.iter().all(|t| !t.starts_with(['!', '#'])));
+    }
+
+    #[test]
     fn surface_forms_map_terms_back_to_the_words() {
         let forms = surface_forms("Protesters were protesting the U.S. plan");
         assert_eq!(forms["protest"], "Protesters");
@@ -262,7 +353,13 @@ mod tests {
     fn tfidf_matches_hand_computed_values() {
         // Three texts whose words are their own stems.
         let texts = ["war war arm", "war", "arm pact"];
-        let (f, m) = Featurizer::fit_transform(&texts, FeatureOptions { min_df: 1 });
+        let (f, m) = Featurizer::fit_transform(
+            &texts,
+            FeatureOptions {
+                min_df: 1,
+                ..FeatureOptions::default()
+            },
+        );
         assert_eq!(
             f.vocabulary,
             ["arm", "arm pact", "pact", "war", "war arm", "war war"]
@@ -291,7 +388,13 @@ mod tests {
     #[test]
     fn min_df_drops_rare_terms_and_transform_ignores_unknown() {
         let texts = ["the vote passed", "the vote failed", "a storm"];
-        let (f, _) = Featurizer::fit_transform(&texts, FeatureOptions { min_df: 2 });
+        let (f, _) = Featurizer::fit_transform(
+            &texts,
+            FeatureOptions {
+                min_df: 2,
+                ..FeatureOptions::default()
+            },
+        );
         assert_eq!(f.vocabulary, ["the", "the vote", "vote"]);
         let m = f.transform(&["unknown words only", "The VOTE"]);
         assert_eq!(m.row(0).0.len(), 0);

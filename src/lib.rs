@@ -16,5 +16,6 @@ pub mod model;
 pub mod output;
 pub mod sparse;
 pub mod text;
+pub mod tune;
 
 pub use error::{Error, Result};

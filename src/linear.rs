@@ -249,6 +249,12 @@ impl SoftmaxModel {
 
     /// Class probabilities of one sparse row, written into `out` (length `n_classes`).
     pub fn probabilities_into(&self, idx: &[u32], val: &[f64], out: &mut [f64]) {
+        self.logits_into(idx, val, out);
+        softmax_in_place(out, 1.0);
+    }
+
+    /// The class scores `x W + b` of one sparse row into `out` (length `n_classes`).
+    pub fn logits_into(&self, idx: &[u32], val: &[f64], out: &mut [f64]) {
         let k = self.n_classes;
         out.copy_from_slice(&self.weights[self.n_features * k..]);
         for (&j, &v) in idx.iter().zip(val) {
@@ -259,15 +265,19 @@ impl SoftmaxModel {
                 }
             }
         }
-        let max = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let mut sum = 0.0;
-        for o in out.iter_mut() {
-            *o = (*o - max).exp();
-            sum += *o;
-        }
-        for o in out.iter_mut() {
-            *o /= sum;
-        }
+    }
+}
+
+/// Turns class scores into probabilities, `softmax(z / temperature)`, in place.
+pub fn softmax_in_place(z: &mut [f64], temperature: f64) {
+    let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for o in z.iter_mut() {
+        *o = ((*o - max) / temperature).exp();
+        sum += *o;
+    }
+    for o in z.iter_mut() {
+        *o /= sum;
     }
 }
 

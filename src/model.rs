@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::corpus::{class_counts, Example, STANCES};
 use crate::error::{Error, Result};
 use crate::features::{FeatureOptions, Featurizer};
-use crate::linear::{SoftmaxModel, SoftmaxRegression};
+use crate::linear::{softmax_in_place, SoftmaxModel, SoftmaxRegression};
 use crate::sparse::CsrMatrix;
+use crate::tune::Tuning;
 
 /// Version of the model file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"STANCEML";
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -32,6 +33,15 @@ pub struct TrainOptions {
     pub solver: SoftmaxRegression,
     /// Whether the stance head gets per-topic copies of the features.
     pub topic_aware_stance: bool,
+    /// Weigh the stance head's training rows so every stance class counts the same in total
+    /// (`n / (classes * n_class)`, scikit-learn's "balanced").
+    pub balanced_stance: bool,
+    /// Choose each head's penalty and temperature by inner cross-validation
+    /// ([`crate::tune`]).
+    pub tune: bool,
+    /// Train a topic head where rows have topics (without one, the stance head still uses the
+    /// topics it is given).
+    pub topic_head: bool,
 }
 
 impl Default for TrainOptions {
@@ -40,6 +50,9 @@ impl Default for TrainOptions {
             features: FeatureOptions::default(),
             solver: SoftmaxRegression::default(),
             topic_aware_stance: true,
+            balanced_stance: true,
+            tune: false,
+            topic_head: true,
         }
     }
 }
@@ -51,6 +64,10 @@ pub struct Head {
     /// Class names, in the classifier's class order.
     pub labels: Vec<String>,
     classifier: Option<SoftmaxModel>,
+    /// Probabilities are `softmax(scores / temperature)`; 1 unless tuned.
+    temperature: f64,
+    /// What `--tune` chose for this head, if it ran.
+    pub tuning: Option<Tuning>,
 }
 
 /// The stance head with the topics that have their own feature block.
@@ -275,6 +292,8 @@ pub struct HeadSummary {
     pub classes: Vec<(String, usize)>,
     /// L-BFGS iterations (0 for a single-class head).
     pub iterations: u64,
+    /// What `--tune` chose, if it ran.
+    pub tuning: Option<Tuning>,
 }
 
 /// Training stages, reported to a progress callback.
@@ -309,13 +328,16 @@ impl Head {
         labels: &[&str],
         solver: &SoftmaxRegression,
         allow_single: bool,
+        balanced: bool,
+        tune: bool,
     ) -> Result<(Head, HeadSummary)> {
         let (names, y) = index_labels(labels);
-        let summary = |iterations| HeadSummary {
+        let summary = |iterations, tuning: &Option<Tuning>| HeadSummary {
             head: column.to_string(),
             rows: labels.len(),
             classes: class_counts(labels.iter().copied()),
             iterations,
+            tuning: tuning.clone(),
         };
         match names.len() {
             0 => Err(Error::input(format!("no rows have a {column} label"))),
@@ -323,11 +345,46 @@ impl Head {
                 "the {column} column has a single class (`{}`) in the rows used; a classifier needs at least two",
                 names[0]
             ))),
-            1 => Ok((Head { labels: names, classifier: None }, summary(0))),
+            1 => Ok((
+                Head {
+                    labels: names,
+                    classifier: None,
+                    temperature: 1.0,
+                    tuning: None,
+                },
+                summary(0, &None),
+            )),
             k => {
-                let model = solver.fit_sparse(x, &y, k, None)?;
+                let weights = balanced.then(|| {
+                    let mut counts = vec![0usize; k];
+                    for &c in &y {
+                        counts[c] += 1;
+                    }
+                    let n = y.len() as f64;
+                    y.iter()
+                        .map(|&c| n / (k as f64 * counts[c] as f64))
+                        .collect()
+                });
+                let tuning = if tune {
+                    Some(crate::tune::tune(x, &y, k, solver, weights.as_deref())?)
+                } else {
+                    None
+                };
+                let solver = SoftmaxRegression {
+                    alpha: tuning.as_ref().map_or(solver.alpha, |t| t.alpha),
+                    ..solver.clone()
+                };
+                let model = solver.fit_sparse(x, &y, k, weights)?;
                 let iterations = model.iterations();
-                Ok((Head { labels: names, classifier: Some(model) }, summary(iterations)))
+                Ok((
+                    Head {
+                        labels: names,
+                        classifier: Some(model),
+                        temperature: tuning.as_ref().map_or(1.0, |t| t.temperature),
+                        tuning: tuning.clone(),
+                    },
+                    summary(iterations, &tuning),
+                ))
             }
         }
     }
@@ -335,7 +392,8 @@ impl Head {
     fn predict_row(&self, idx: &[u32], val: &[f64]) -> Prediction {
         let mut probs = vec![1.0; self.labels.len()];
         if let Some(c) = &self.classifier {
-            c.probabilities_into(idx, val, &mut probs);
+            c.logits_into(idx, val, &mut probs);
+            softmax_in_place(&mut probs, self.temperature);
         }
         let best = probs
             .iter()
@@ -437,7 +495,7 @@ impl Model {
             Vec::new()
         };
         let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
-            if topic_rows.is_empty() {
+            if topic_rows.is_empty() || !options.topic_head {
                 return Ok(None);
             }
             Head::fit(
@@ -446,6 +504,8 @@ impl Model {
                 &topic_labels,
                 &options.solver,
                 !stance_rows.is_empty(),
+                false,
+                options.tune,
             )
             .map(Some)
         };
@@ -473,7 +533,15 @@ impl Model {
                 let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
                 (blocks.augment(&xs, &of_row), blocks)
             };
-            let (head, summary) = Head::fit("stance", &xs, &labels, &options.solver, false)?;
+            let (head, summary) = Head::fit(
+                "stance",
+                &xs,
+                &labels,
+                &options.solver,
+                false,
+                options.balanced_stance,
+                options.tune,
+            )?;
             Ok(Some((
                 StanceHead {
                     head,

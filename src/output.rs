@@ -404,6 +404,20 @@ pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
             classes.join(", "),
             h.iterations
         );
+        if let Some(t) = &h.tuning {
+            let tried: Vec<String> = t
+                .scores
+                .iter()
+                .map(|(a, f)| format!("{a} {f:.4}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  tuned: alpha {} (inner 3-fold macro-F1 per alpha: {}); temperature {:.3}",
+                t.alpha,
+                tried.join(", "),
+                t.temperature
+            );
+        }
     }
     if !s.other_stance_labels.is_empty() {
         let _ = writeln!(

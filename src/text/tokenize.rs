@@ -103,6 +103,11 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
+    /// The stem of one token.
+    pub fn stem(&self, token: &str) -> String {
+        self.stemmer.stem(token).into_owned()
+    }
+
     /// The stemmed tokens of `text`, in order.
     pub fn stems(&self, text: &str) -> Vec<String> {
         tokenize(text)
