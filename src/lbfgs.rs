@@ -10,6 +10,8 @@
 
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
+
 /// Stopping rules and memory size.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -45,9 +47,33 @@ pub struct Solution {
     pub iterations: u64,
 }
 
+/// Elements per parallel chunk of the vector operations. Chunk boundaries depend only on the
+/// length, and chunk sums are added in chunk order, so results do not depend on thread count.
+const CHUNK: usize = 1 << 15;
+
+/// Dot product, over fixed chunks in parallel.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    if a.len() <= CHUNK {
+        return dot_serial(a, b);
+    }
+    let parts: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(x, y)| dot_serial(x, y))
+        .collect();
+    parts.iter().sum()
+}
+
+/// `a[i] = f(a[i], b[i])` over fixed chunks in parallel.
+fn zip_apply(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
+    a.par_chunks_mut(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(xi, &yi)| f(xi, yi)));
+}
+
 /// Dot product with eight running sums, so the compiler can vectorise it (the order of the
 /// additions is fixed, so the result is deterministic).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+fn dot_serial(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca
@@ -83,21 +109,22 @@ pub fn minimize(
         }
         iterations += 1;
         // Two-loop recursion: d = -H g.
-        d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
+        zip_apply(&mut d, &g, |di, gi| *di = -gi);
         for (k, (s, y, rho)) in history.iter().enumerate().rev() {
             let a = rho * dot(s, &d);
             alphas[k] = a;
-            d.iter_mut().zip(y).for_each(|(di, yi)| *di -= a * yi);
+            zip_apply(&mut d, y, |di, yi| *di -= a * yi);
         }
         let gamma = history.back().map_or_else(
             || 1.0 / dot(&g, &g).sqrt().max(1.0),
             |(s, y, _)| dot(s, y) / dot(y, y),
         );
-        d.iter_mut().for_each(|di| *di *= gamma);
+        d.par_chunks_mut(CHUNK)
+            .for_each(|c| c.iter_mut().for_each(|di| *di *= gamma));
         for (k, (s, y, rho)) in history.iter().enumerate() {
             let b = rho * dot(y, &d);
             let a = alphas[k];
-            d.iter_mut().zip(s).for_each(|(di, si)| *di += (a - b) * si);
+            zip_apply(&mut d, s, |di, si| *di += (a - b) * si);
         }
         let mut slope = dot(&d, &g);
         if slope >= 0.0 {
@@ -109,11 +136,8 @@ pub fn minimize(
         // Backtracking line search with the Armijo condition.
         let mut step = 1.0;
         let (f_new, g_new) = loop {
-            x_new
-                .iter_mut()
-                .zip(&x)
-                .zip(&d)
-                .for_each(|((xn, xi), di)| *xn = xi + step * di);
+            x_new.copy_from_slice(&x);
+            zip_apply(&mut x_new, &d, |xn, di| *xn += step * di);
             let (f_try, g_try) = f(&x_new);
             if f_try.is_finite() && f_try <= fx + 1e-4 * step * slope {
                 break (f_try, g_try);
@@ -139,14 +163,10 @@ pub fn minimize(
         } else {
             (vec![0.0; x.len()], vec![0.0; x.len()])
         };
-        s.iter_mut()
-            .zip(&x_new)
-            .zip(&x)
-            .for_each(|((si, a), b)| *si = a - b);
-        y.iter_mut()
-            .zip(&g_new)
-            .zip(&g)
-            .for_each(|((yi, a), b)| *yi = a - b);
+        s.copy_from_slice(&x_new);
+        zip_apply(&mut s, &x, |si, b| *si -= b);
+        y.copy_from_slice(&g_new);
+        zip_apply(&mut y, &g, |yi, b| *yi -= b);
         let sy = dot(&s, &y);
         if sy > 1e-12 * dot(&y, &y) {
             history.push_back((s, y, 1.0 / sy));

@@ -41,7 +41,7 @@ impl Default for SoftmaxRegression {
         SoftmaxRegression {
             alpha: 0.1,
             max_iterations: 500,
-            tolerance: 1e-4,
+            tolerance: 1e-3,
         }
     }
 }

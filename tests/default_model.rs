@@ -21,6 +21,7 @@ fn committed_default_model_equals_a_fresh_retrain() {
             "data/news_statements.csv",
             "--split",
             "train,dev",
+            "--tune",
             "--model",
         ])
         .arg(&fresh)
