@@ -294,6 +294,14 @@ impl Featurizer {
         row
     }
 
+    /// Whether the vocabulary and idf weights agree (for model files).
+    pub fn is_consistent(&self) -> bool {
+        self.vocabulary.len() == self.idf.len()
+            && self.index.len() == self.vocabulary.len()
+            && self.idf.iter().all(|w| w.is_finite())
+            && u32::try_from(self.vocabulary.len()).is_ok()
+    }
+
     /// Number of columns (vocabulary size).
     pub fn n_features(&self) -> usize {
         self.vocabulary.len()

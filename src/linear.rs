@@ -253,6 +253,16 @@ impl SoftmaxModel {
         softmax_in_place(out, 1.0);
     }
 
+    /// Whether the stored weights fit the stated shape and are all finite (a check for model
+    /// files, which may be corrupt in ways a checksum cannot see).
+    pub fn is_consistent(&self) -> bool {
+        self.n_classes >= 2
+            && (self.n_features + 1)
+                .checked_mul(self.n_classes)
+                .is_some_and(|n| n == self.weights.len())
+            && self.weights.iter().all(|w| w.is_finite())
+    }
+
     /// The class scores `x W + b` of one sparse row into `out` (length `n_classes`).
     pub fn logits_into(&self, idx: &[u32], val: &[f64], out: &mut [f64]) {
         let k = self.n_classes;

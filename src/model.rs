@@ -717,6 +717,56 @@ impl Model {
         &self.featurizer
     }
 
+    /// Whether the featurizer, heads and topic blocks fit together, so that prediction cannot
+    /// index out of bounds.
+    fn is_consistent(&self) -> bool {
+        let d = self.featurizer.n_features();
+        let head_ok = |h: &Head, n_features: usize| {
+            !h.labels.is_empty()
+                && h.temperature.is_finite()
+                && h.temperature > 0.0
+                && match &h.classifier {
+                    Some(c) => {
+                        c.is_consistent()
+                            && c.n_classes() == h.labels.len()
+                            && c.n_features() == n_features
+                    }
+                    None => h.labels.len() == 1,
+                }
+        };
+        let blocks_ok = |s: &StanceHead| {
+            let b = &s.blocks;
+            if s.topics.is_empty() {
+                return b.columns.is_empty() && b.offsets.is_empty();
+            }
+            let mut next = b.n_shared as u64;
+            b.n_shared == d
+                && b.columns.len() == s.topics.len()
+                && b.offsets.len() == s.topics.len()
+                && b.columns.iter().zip(&b.offsets).all(|(cols, &off)| {
+                    let ok = u64::from(off) == next
+                        && cols.windows(2).all(|w| w[0] < w[1])
+                        && cols.iter().all(|&j| (j as usize) < d);
+                    next += cols.len() as u64;
+                    ok
+                })
+                && next <= u64::from(u32::MAX)
+        };
+        self.featurizer.is_consistent()
+            && self.topic.as_ref().is_none_or(|h| head_ok(h, d))
+            && self.stance.as_ref().is_none_or(|s| {
+                blocks_ok(s)
+                    && head_ok(
+                        &s.head,
+                        if s.topics.is_empty() {
+                            d
+                        } else {
+                            s.blocks.n_cols()
+                        },
+                    )
+            })
+    }
+
     /// The model as the bytes of a model file.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let payload = postcard::to_stdvec(self)
@@ -772,7 +822,14 @@ impl Model {
                 "corrupt model file (checksum mismatch); retrain or restore it",
             ));
         }
-        postcard::from_bytes(payload).map_err(|e| Error::input(format!("corrupt model file ({e})")))
+        let model: Model = postcard::from_bytes(payload)
+            .map_err(|e| Error::input(format!("corrupt model file ({e})")))?;
+        if !model.is_consistent() {
+            return Err(Error::input(
+                "corrupt model file (its parts do not fit together); retrain or restore it",
+            ));
+        }
+        Ok(model)
     }
 
     /// Reads a model file.
@@ -983,5 +1040,19 @@ mod tests {
         let out = model.predict(&["we reject it"], None);
         assert_eq!(out[0].topic.as_ref().unwrap().label, "climate");
         assert_eq!(out[0].stance.as_ref().unwrap().label, "oppose");
+    }
+
+    #[test]
+    fn a_well_formed_but_inconsistent_model_file_is_refused() {
+        let (mut model, _) =
+            Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        model
+            .topic
+            .as_mut()
+            .unwrap()
+            .labels
+            .push("an extra label the classifier has no weights for".into());
+        let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("do not fit together"), "{err}");
     }
 }
