@@ -16,7 +16,7 @@ use stance::input::ArticleReader;
 use stance::linear::SoftmaxRegression;
 use stance::model::{self, Model, Stage, TrainOptions};
 use stance::output::{self, ArticleSummary, Format, Record, RecordWriter};
-use stance::text::{self, Segmenter};
+use stance::text::{self, Segmenter, StatementKind};
 
 /// Exit code for success.
 const EXIT_OK: u8 = 0;
@@ -565,7 +565,9 @@ fn process_article(
             model.predict(&texts, topics.as_deref())
         });
         for (i, (s, a)) in statements.iter().zip(attributions).enumerate() {
-            let l = labels.as_ref().map(|l| &l[i]);
+            // Bylines, datelines and meta lines say who and where, not what: no labels.
+            let labelled = matches!(s.kind, StatementKind::Sentence | StatementKind::Heading);
+            let l = labels.as_ref().map(|l| &l[i]).filter(|_| labelled);
             let record = Record {
                 source: source.clone(),
                 index,
@@ -580,7 +582,9 @@ fn process_article(
                 stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
                 stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
                 explanation: match (labeller.model, labeller.explain) {
-                    (Some(m), Some(n)) => Some(m.explain(s.text, labeller.topic.as_deref(), n)),
+                    (Some(m), Some(n)) if labelled => {
+                        Some(m.explain(s.text, labeller.topic.as_deref(), n))
+                    }
                     _ => None,
                 },
             };

@@ -52,7 +52,10 @@ fn check_segments(text: &str) -> Result<(), TestCaseError> {
     let mut prev_end = 0;
     for s in &statements {
         prop_assert!(s.start < s.end && s.end <= text.len());
-        prop_assert!(s.start >= prev_end, "statements overlap or are out of order");
+        prop_assert!(
+            s.start >= prev_end,
+            "statements overlap or are out of order"
+        );
         prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
         prop_assert_eq!(&text[s.start..s.end], s.text);
         prop_assert!(!s.text.is_empty());
@@ -112,7 +115,7 @@ proptest! {
         texts in prop::collection::vec(news_like(), 1..12),
         min_df in 1u32..4,
     ) {
-        let options = FeatureOptions { min_df };
+        let options = FeatureOptions { min_df, ..FeatureOptions::default() };
         let (f1, m1) = Featurizer::fit_transform(&texts, options.clone());
         let (f2, m2) = Featurizer::fit_transform(&texts, options);
         prop_assert_eq!(f1.n_features(), f2.n_features());
@@ -150,7 +153,7 @@ proptest! {
             .map(|(e, _)| e.clone())
             .collect();
         let options = TrainOptions {
-            features: FeatureOptions { min_df },
+            features: FeatureOptions { min_df, ..FeatureOptions::default() },
             topic_aware_stance,
             ..TrainOptions::default()
         };
