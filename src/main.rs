@@ -269,6 +269,10 @@ struct ClassifyArgs {
     /// How many features --explain shows per label.
     #[arg(long, value_name = "N", default_value_t = 5)]
     explain_top: usize,
+    /// Weight (0-1) of the article's mean topic distribution in each statement's topic; 0 labels
+    /// every statement on its own.
+    #[arg(long, value_name = "W", default_value_t = 0.5)]
+    article_context: f64,
 }
 
 #[derive(Args)]
@@ -461,6 +465,8 @@ fn open_article(input: &Input) -> Result<ArticleReader<Box<dyn Read>>> {
 /// What to do with the statements of each article.
 struct Labeller<'m> {
     model: Option<&'m Model>,
+    /// Weight of the article's mean topic distribution in each statement's topic.
+    context: f64,
     topic: Option<String>,
     summary: bool,
     explain: Option<usize>,
@@ -558,11 +564,16 @@ fn process_article(
         let attributions = text::attribute(&piece.text, piece.base, &statements);
         let labels = labeller.model.map(|model| {
             let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
-            let topics: Option<Vec<Option<String>>> = labeller
-                .topic
-                .as_ref()
-                .map(|t| vec![Some(t.clone()); texts.len()]);
-            model.predict(&texts, topics.as_deref())
+            match &labeller.topic {
+                Some(t) => model.predict(&texts, Some(&vec![Some(t.clone()); texts.len()])),
+                None => {
+                    let counts: Vec<bool> = statements
+                        .iter()
+                        .map(|s| s.kind == StatementKind::Sentence)
+                        .collect();
+                    model.predict_in_article(&texts, &counts, labeller.context)
+                }
+            }
         });
         for (i, (s, a)) in statements.iter().zip(attributions).enumerate() {
             // Bylines, datelines and meta lines say who and where, not what: no labels.
@@ -641,6 +652,7 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
         &args.articles,
         &Labeller {
             model: Some(&model),
+            context: args.article_context,
             topic: args.topic,
             summary: args.summary,
             explain: args.explain.then_some(args.explain_top),
@@ -653,6 +665,7 @@ fn segment(args: ArticleArgs) -> Result<u8> {
         &args,
         &Labeller {
             model: None,
+            context: 0.0,
             topic: None,
             summary: false,
             explain: None,

@@ -620,6 +620,79 @@ impl Model {
             .collect()
     }
 
+    /// Predicts the statements of one article, with the article as context for the topic: each
+    /// statement's topic distribution is mixed with the mean distribution of the article's
+    /// statements (`(1 - context) * own + context * article`; rows where `counts` is false
+    /// do not add to the mean), and the stance head then uses the mixed topic. A single sentence
+    /// rarely names its topic; its article usually does.
+    pub fn predict_in_article<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        counts: &[bool],
+        context: f64,
+    ) -> Vec<Labelled> {
+        let first = self.predict(texts, None);
+        let Some(head) = &self.topic else {
+            return first;
+        };
+        let k = head.labels.len();
+        let rows: Vec<&Labelled> = first
+            .iter()
+            .zip(counts)
+            .filter(|(_, &c)| c)
+            .map(|(l, _)| l)
+            .collect();
+        if context <= 0.0 || rows.is_empty() || k < 2 {
+            return first;
+        }
+        let mut mean = vec![0.0; k];
+        for l in &rows {
+            if let Some(t) = &l.topic {
+                for (m, p) in mean.iter_mut().zip(&t.distribution) {
+                    *m += p / rows.len() as f64;
+                }
+            }
+        }
+        let topics: Vec<Prediction> = first
+            .iter()
+            .map(|l| {
+                let own = l.topic.as_ref().map_or(&mean, |t| &t.distribution);
+                let mixed: Vec<f64> = own
+                    .iter()
+                    .zip(&mean)
+                    .map(|(o, m)| (1.0 - context) * o + context * m)
+                    .collect();
+                let best = mixed
+                    .iter()
+                    .enumerate()
+                    .fold(0, |b, (i, p)| if *p > mixed[b] { i } else { b });
+                Prediction {
+                    label: head.labels[best].clone(),
+                    probability: mixed[best],
+                    distribution: mixed,
+                }
+            })
+            .collect();
+        if self.stance.is_none() {
+            return topics
+                .into_iter()
+                .map(|t| Labelled {
+                    topic: Some(t),
+                    stance: None,
+                })
+                .collect();
+        }
+        let given: Vec<Option<String>> = topics.iter().map(|t| Some(t.label.clone())).collect();
+        self.predict(texts, Some(&given))
+            .into_iter()
+            .zip(topics)
+            .map(|(l, t)| Labelled {
+                topic: Some(t),
+                stance: l.stance,
+            })
+            .collect()
+    }
+
     /// Explains the prediction for `text`: for each head, the `top` features that pushed most
     /// toward the predicted label against the runner-up. `topic` is given to the stance head
     /// as in [`Model::predict`]. Features are shown as the words of `text` they came from.
