@@ -67,10 +67,13 @@ impl<R: Read> ArticleReader<R> {
         loop {
             if !self.finished {
                 let short = self.fill()?;
+                // Wait for a whole byte-order mark before looking at the first bytes.
+                let partial_bom =
+                    self.pending.len() < 3 && b"\xEF\xBB\xBF".starts_with(&self.pending);
                 if !self.started
                     && (self.pending.len() >= BINARY_PROBE
                         || self.finished
-                        || (self.eager && short))
+                        || (self.eager && short && !partial_bom))
                 {
                     self.start()?;
                 }
@@ -263,6 +266,32 @@ mod tests {
             .map(|s| (s.kind, s.start, s.end, s.text.to_string()))
             .collect();
         assert_eq!(statements, whole);
+    }
+
+    /// Reads one byte at a time, like a slow pipe.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_bom_split_over_short_reads_is_still_a_bom() {
+        // Found by the fuzz target article_pieces (fuzz/regressions/article_pieces-1).
+        let mut r = ArticleReader::new("-", Trickle(b"\xEF\xBB\xBFHi.\n\nYo."), true);
+        let mut text = String::new();
+        let mut first_base = None;
+        while let Some(p) = r.next_piece().unwrap() {
+            first_base.get_or_insert(p.base);
+            text.push_str(&p.text);
+        }
+        assert_eq!(first_base, Some(3));
+        assert_eq!(text, "Hi.\n\nYo.");
     }
 
     #[test]
