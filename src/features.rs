@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +56,7 @@ pub struct Featurizer {
     options: FeatureOptions,
     vocabulary: Vec<String>,
     idf: Vec<f64>,
-    index: HashMap<String, u32>,
+    index: FxHashMap<String, u32>,
 }
 
 /// The stored part of a [`Featurizer`]; the term index is rebuilt on load.
@@ -224,7 +226,7 @@ impl Featurizer {
         options: FeatureOptions,
     ) -> (Featurizer, CsrMatrix) {
         let analyzed = analyze_all(texts, &options);
-        let mut df: HashMap<&str, u32> = HashMap::new();
+        let mut df: FxHashMap<&str, u32> = FxHashMap::default();
         for doc in &analyzed {
             let mut seen: Vec<&str> = doc.iter().map(String::as_str).collect();
             seen.sort_unstable();

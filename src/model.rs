@@ -593,9 +593,13 @@ impl Model {
         texts: &[S],
         topics: Option<&[Option<String>]>,
     ) -> Vec<Labelled> {
+        self.predict_rows(&self.featurizer.transform(texts), topics)
+    }
+
+    /// [`Model::predict`] on rows already featurized by this model's featurizer.
+    fn predict_rows(&self, x: &CsrMatrix, topics: Option<&[Option<String>]>) -> Vec<Labelled> {
         use rayon::prelude::*;
-        let x = self.featurizer.transform(texts);
-        (0..texts.len())
+        (0..x.n_rows())
             .into_par_iter()
             .map(|i| {
                 let (idx, val) = x.row(i);
@@ -631,7 +635,8 @@ impl Model {
         counts: &[bool],
         context: f64,
     ) -> Vec<Labelled> {
-        let first = self.predict(texts, None);
+        let x = self.featurizer.transform(texts);
+        let first = self.predict_rows(&x, None);
         let Some(head) = &self.topic else {
             return first;
         };
@@ -683,7 +688,7 @@ impl Model {
                 .collect();
         }
         let given: Vec<Option<String>> = topics.iter().map(|t| Some(t.label.clone())).collect();
-        self.predict(texts, Some(&given))
+        self.predict_rows(&x, Some(&given))
             .into_iter()
             .zip(topics)
             .map(|(l, t)| Labelled {

@@ -8,7 +8,10 @@
 //!
 //! The [`Analyzer`] then stems each token with the English Snowball stemmer of `rust-stemmers`.
 
+use std::cell::RefCell;
+
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 
 /// Iterator over the lower-cased word tokens of a text, with their byte offsets.
 pub struct Tokens<'a> {
@@ -92,12 +95,20 @@ pub fn normalize(token: &str) -> String {
 /// Turns text into stemmed word tokens (English Snowball).
 pub struct Analyzer {
     stemmer: Stemmer,
+    /// Stems of words seen before: news text repeats its words, and stemming is the costliest
+    /// step of featurizing.
+    cache: RefCell<FxHashMap<String, String>>,
 }
+
+/// Most distinct words an analyzer remembers before it starts afresh (bounds memory when a
+/// long stream of text goes through one analyzer).
+const STEM_CACHE_LIMIT: usize = 200_000;
 
 impl Default for Analyzer {
     fn default() -> Self {
         Analyzer {
             stemmer: Stemmer::create(Algorithm::English),
+            cache: RefCell::new(FxHashMap::default()),
         }
     }
 }
@@ -105,14 +116,21 @@ impl Default for Analyzer {
 impl Analyzer {
     /// The stem of one token.
     pub fn stem(&self, token: &str) -> String {
-        self.stemmer.stem(token).into_owned()
+        let mut cache = self.cache.borrow_mut();
+        if let Some(stem) = cache.get(token) {
+            return stem.clone();
+        }
+        if cache.len() >= STEM_CACHE_LIMIT {
+            cache.clear();
+        }
+        let stem = self.stemmer.stem(token).into_owned();
+        cache.insert(token.to_string(), stem.clone());
+        stem
     }
 
     /// The stemmed tokens of `text`, in order.
     pub fn stems(&self, text: &str) -> Vec<String> {
-        tokenize(text)
-            .map(|token| self.stemmer.stem(&token).into_owned())
-            .collect()
+        tokenize(text).map(|token| self.stem(&token)).collect()
     }
 }
 
