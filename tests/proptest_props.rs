@@ -114,8 +114,10 @@ proptest! {
     fn featurizing_is_deterministic(
         texts in prop::collection::vec(news_like(), 1..12),
         min_df in 1u32..4,
+        negation in any::<bool>(),
+        char_ngrams in any::<bool>(),
     ) {
-        let options = FeatureOptions { min_df, ..FeatureOptions::default() };
+        let options = FeatureOptions { min_df, negation, char_ngrams };
         let (f1, m1) = Featurizer::fit_transform(&texts, options.clone());
         let (f2, m2) = Featurizer::fit_transform(&texts, options);
         prop_assert_eq!(f1.n_features(), f2.n_features());
@@ -143,7 +145,9 @@ proptest! {
     fn model_save_load_save_is_byte_identical(
         keep in prop::collection::vec(any::<bool>(), 97),
         min_df in 1u32..4,
+        negation in any::<bool>(),
         topic_aware_stance in any::<bool>(),
+        balanced_stance in any::<bool>(),
     ) {
         let all = tiny_news();
         let examples: Vec<Example> = all
@@ -153,14 +157,15 @@ proptest! {
             .map(|(e, _)| e.clone())
             .collect();
         let options = TrainOptions {
-            features: FeatureOptions { min_df, ..FeatureOptions::default() },
+            features: FeatureOptions { min_df, negation, ..FeatureOptions::default() },
             topic_aware_stance,
+            balanced_stance,
             ..TrainOptions::default()
         };
         // A subset can leave a head with a single class, which training refuses.
-        let trained = Model::train(&examples, &options, |_| {});
-        prop_assume!(trained.is_ok());
-        let (model, _) = trained.unwrap();
+        let Ok((model, _)) = Model::train(&examples, &options, |_| {}) else {
+            return Err(TestCaseError::reject("a head has a single class"));
+        };
         let bytes = model.to_bytes().unwrap();
         let loaded = Model::from_bytes(&bytes).unwrap();
         let again = loaded.to_bytes().unwrap();

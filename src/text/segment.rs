@@ -107,7 +107,6 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?:Photo|Image|Picture)(?: by)?: .{1,80}",
         r"|\((?:\w+ )?Photo[^)]{0,80}\)",
         r"|\S{1,80}\.(?i:jpe?g|png|gif|webp)",
-        r"|.{0,300}\((?:Picture|Photo|Image|Pictures|Photos|Images|Credit): [^)]{1,80}\)",
         r"|Scroll down for video|>?Share this (?:story|article|page)\b.{0,40}",
         r"|(?:MORE|READ MORE|RELATED|Source|Via): \S.{0,150}",
         r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}.{0,30})$"
@@ -135,9 +134,26 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid dateline pattern")
 });
 
+/// A photo credit at the end of a caption line: `... (Picture: Facebook)`.
+static CREDIT_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\((?:Picture|Photo|Image|Pictures|Photos|Images|Credit): [^)]{1,80}\)$")
+        .expect("valid credit pattern")
+});
+
+/// Furniture lines are short; longer lines are not tried against the patterns (which keeps the
+/// regex engines on their fast paths).
+const FURNITURE_MAX_LEN: usize = 200;
+/// A caption ending in a photo credit may be longer.
+const CAPTION_MAX_LEN: usize = 400;
+
 /// The kind of a line that is article furniture, if it is one.
 fn furniture(line: &str) -> Option<StatementKind> {
-    if BYLINE.is_match(line) {
+    if line.len() <= CAPTION_MAX_LEN && line.ends_with(')') && CREDIT_AT_END.is_match(line) {
+        return Some(StatementKind::Meta);
+    }
+    if line.len() > FURNITURE_MAX_LEN {
+        None
+    } else if BYLINE.is_match(line) {
         Some(StatementKind::Byline)
     } else if META.is_match(line) {
         Some(StatementKind::Meta)
