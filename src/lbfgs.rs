@@ -64,6 +64,76 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     parts.iter().sum()
 }
 
+/// Dot product of a stored (f32) history vector with an f64 vector, over fixed chunks.
+fn dot_mixed(a: &[f32], b: &[f64]) -> f64 {
+    let part = |x: &[f32], y: &[f64]| -> f64 {
+        let mut acc = [0.0; 8];
+        let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
+        let tail: f64 = cx
+            .remainder()
+            .iter()
+            .zip(cy.remainder())
+            .map(|(&p, q)| f64::from(p) * q)
+            .sum();
+        for (p, q) in cx.zip(cy) {
+            for k in 0..8 {
+                acc[k] += f64::from(p[k]) * q[k];
+            }
+        }
+        acc.iter().sum::<f64>() + tail
+    };
+    if a.len() <= CHUNK {
+        return part(a, b);
+    }
+    let parts: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(x, y)| part(x, y))
+        .collect();
+    parts.iter().sum()
+}
+
+/// `d[i] += c * h[i]` for a stored (f32) history vector `h`, over fixed chunks in parallel.
+fn add_scaled(d: &mut [f64], c: f64, h: &[f32]) {
+    d.par_chunks_mut(CHUNK)
+        .zip(h.par_chunks(CHUNK))
+        .for_each(|(x, y)| {
+            x.iter_mut()
+                .zip(y)
+                .for_each(|(xi, &yi)| *xi += c * f64::from(yi))
+        });
+}
+
+/// Stores `s = x_new - x` and `y = g_new - g` as f32 and returns `s.y` and `y.y` of the stored
+/// values, over fixed chunks in parallel (chunk sums added in order).
+fn store_pair(
+    s: &mut [f32],
+    y: &mut [f32],
+    (x_new, x): (&[f64], &[f64]),
+    (g_new, g): (&[f64], &[f64]),
+) -> (f64, f64) {
+    let parts: Vec<(f64, f64)> = s
+        .par_chunks_mut(CHUNK)
+        .zip(y.par_chunks_mut(CHUNK))
+        .enumerate()
+        .map(|(c, (sc, yc))| {
+            let base = c * CHUNK;
+            let (mut sy, mut yy) = (0.0, 0.0);
+            for i in 0..sc.len() {
+                sc[i] = (x_new[base + i] - x[base + i]) as f32;
+                yc[i] = (g_new[base + i] - g[base + i]) as f32;
+                let (a, b) = (f64::from(sc[i]), f64::from(yc[i]));
+                sy += a * b;
+                yy += b * b;
+            }
+            (sy, yy)
+        })
+        .collect();
+    parts
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d))
+}
+
 /// `a[i] = f(a[i], b[i])` over fixed chunks in parallel.
 fn zip_apply(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
     a.par_chunks_mut(CHUNK)
@@ -98,10 +168,14 @@ pub fn minimize(
 ) -> Solution {
     let mut x = x0;
     let (mut fx, mut g) = f(&x);
-    let mut history: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(settings.memory);
+    // Curvature pairs (s, y, 1 / s.y), stored in f32: the history is most of the solver's
+    // memory and of its memory traffic, and it only shapes the search direction (which is
+    // checked to descend); iterates and gradients stay f64.
+    let mut history: VecDeque<(Vec<f32>, Vec<f32>, f64)> = VecDeque::with_capacity(settings.memory);
     let mut d = vec![0.0; x.len()];
     let mut x_new = vec![0.0; x.len()];
     let mut alphas = vec![0.0; settings.memory];
+    let mut last_yy = 1.0;
     let mut iterations = 0;
     while iterations < settings.max_iterations {
         if !fx.is_finite() || dot(&g, &g).sqrt() <= settings.gradient_tolerance {
@@ -111,20 +185,20 @@ pub fn minimize(
         // Two-loop recursion: d = -H g.
         zip_apply(&mut d, &g, |di, gi| *di = -gi);
         for (k, (s, y, rho)) in history.iter().enumerate().rev() {
-            let a = rho * dot(s, &d);
+            let a = rho * dot_mixed(s, &d);
             alphas[k] = a;
-            zip_apply(&mut d, y, |di, yi| *di -= a * yi);
+            add_scaled(&mut d, -a, y);
         }
         let gamma = history.back().map_or_else(
             || 1.0 / dot(&g, &g).sqrt().max(1.0),
-            |(s, y, _)| dot(s, y) / dot(y, y),
+            |(_, _, rho)| 1.0 / (rho * last_yy),
         );
         d.par_chunks_mut(CHUNK)
             .for_each(|c| c.iter_mut().for_each(|di| *di *= gamma));
         for (k, (s, y, rho)) in history.iter().enumerate() {
-            let b = rho * dot(y, &d);
+            let b = rho * dot_mixed(y, &d);
             let a = alphas[k];
-            zip_apply(&mut d, s, |di, si| *di += (a - b) * si);
+            add_scaled(&mut d, a - b, s);
         }
         let mut slope = dot(&d, &g);
         if slope >= 0.0 {
@@ -163,13 +237,10 @@ pub fn minimize(
         } else {
             (vec![0.0; x.len()], vec![0.0; x.len()])
         };
-        s.copy_from_slice(&x_new);
-        zip_apply(&mut s, &x, |si, b| *si -= b);
-        y.copy_from_slice(&g_new);
-        zip_apply(&mut y, &g, |yi, b| *yi -= b);
-        let sy = dot(&s, &y);
-        if sy > 1e-12 * dot(&y, &y) {
+        let (sy, yy) = store_pair(&mut s, &mut y, (&x_new, &x), (&g_new, &g));
+        if sy > 1e-12 * yy {
             history.push_back((s, y, 1.0 / sy));
+            last_yy = yy;
         }
         let decrease = fx - f_new;
         std::mem::swap(&mut x, &mut x_new);
