@@ -53,6 +53,16 @@ const CHUNK: usize = 1 << 15;
 
 /// Dot product, over fixed chunks in parallel.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
+    dot_chunked(a, b)
+}
+
+/// Dot product of a stored (f32) history vector with an f64 vector.
+fn dot_mixed(a: &[f32], b: &[f64]) -> f64 {
+    dot_chunked(a, b)
+}
+
+/// Dot product in f64 over fixed chunks in parallel; chunk sums are added in chunk order.
+fn dot_chunked<T: Copy + Into<f64> + Sync>(a: &[T], b: &[f64]) -> f64 {
     if a.len() <= CHUNK {
         return dot_serial(a, b);
     }
@@ -60,35 +70,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
         .par_chunks(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .map(|(x, y)| dot_serial(x, y))
-        .collect();
-    parts.iter().sum()
-}
-
-/// Dot product of a stored (f32) history vector with an f64 vector, over fixed chunks.
-fn dot_mixed(a: &[f32], b: &[f64]) -> f64 {
-    let part = |x: &[f32], y: &[f64]| -> f64 {
-        let mut acc = [0.0; 8];
-        let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
-        let tail: f64 = cx
-            .remainder()
-            .iter()
-            .zip(cy.remainder())
-            .map(|(&p, q)| f64::from(p) * q)
-            .sum();
-        for (p, q) in cx.zip(cy) {
-            for k in 0..8 {
-                acc[k] += f64::from(p[k]) * q[k];
-            }
-        }
-        acc.iter().sum::<f64>() + tail
-    };
-    if a.len() <= CHUNK {
-        return part(a, b);
-    }
-    let parts: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
-        .map(|(x, y)| part(x, y))
         .collect();
     parts.iter().sum()
 }
@@ -143,18 +124,18 @@ fn zip_apply(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
 
 /// Dot product with eight running sums, so the compiler can vectorise it (the order of the
 /// additions is fixed, so the result is deterministic).
-fn dot_serial(a: &[f64], b: &[f64]) -> f64 {
+fn dot_serial<T: Copy + Into<f64>>(a: &[T], b: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(&x, y)| x.into() * y)
         .sum();
     for (x, y) in ca.zip(cb) {
         for k in 0..8 {
-            acc[k] += x[k] * y[k];
+            acc[k] += x[k].into() * y[k];
         }
     }
     acc.iter().sum::<f64>() + tail

@@ -135,6 +135,14 @@ impl TopicBlocks {
         }
     }
 
+    /// One row's entries followed by their copies in the block of `topic`, as index and value
+    /// lists.
+    fn row_with_topic(&self, idx: &[u32], val: &[f64], topic: usize) -> (Vec<u32>, Vec<f64>) {
+        let mut entries: Vec<(u32, f64)> = idx.iter().copied().zip(val.iter().copied()).collect();
+        self.extend_row(idx, val, topic, &mut entries);
+        entries.into_iter().unzip()
+    }
+
     /// Rows `x` with each row's entries copied into the block of its topic (if any).
     fn augment(&self, x: &CsrMatrix, topic_of_row: &[Option<usize>]) -> CsrMatrix {
         let mut out = CsrMatrix::new(self.n_cols());
@@ -395,14 +403,21 @@ impl Head {
             c.logits_into(idx, val, &mut probs);
             softmax_in_place(&mut probs, self.temperature);
         }
-        let best = probs
-            .iter()
-            .enumerate()
-            .fold(0, |b, (i, p)| if *p > probs[b] { i } else { b });
+        self.prediction(probs)
+    }
+
+    /// The prediction that `distribution` (over this head's labels) gives: its most likely
+    /// label (the first on ties).
+    fn prediction(&self, distribution: Vec<f64>) -> Prediction {
+        let best =
+            distribution
+                .iter()
+                .enumerate()
+                .fold(0, |b, (i, p)| if *p > distribution[b] { i } else { b });
         Prediction {
             label: self.labels[best].clone(),
-            probability: probs[best],
-            distribution: probs,
+            probability: distribution[best],
+            distribution,
         }
     }
 
@@ -609,11 +624,7 @@ impl Model {
                     let chosen = given.or(topic.as_ref().map(|p| p.label.as_str()));
                     match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                         Some(t) => {
-                            let mut entries: Vec<(u32, f64)> =
-                                idx.iter().copied().zip(val.iter().copied()).collect();
-                            s.blocks.extend_row(idx, val, t, &mut entries);
-                            let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) =
-                                entries.into_iter().unzip();
+                            let (aug_idx, aug_val) = s.blocks.row_with_topic(idx, val, t);
                             s.head.predict_row(&aug_idx, &aug_val)
                         }
                         None => s.head.predict_row(idx, val),
@@ -662,20 +673,12 @@ impl Model {
             .iter()
             .map(|l| {
                 let own = l.topic.as_ref().map_or(&mean, |t| &t.distribution);
-                let mixed: Vec<f64> = own
-                    .iter()
-                    .zip(&mean)
-                    .map(|(o, m)| (1.0 - context) * o + context * m)
-                    .collect();
-                let best = mixed
-                    .iter()
-                    .enumerate()
-                    .fold(0, |b, (i, p)| if *p > mixed[b] { i } else { b });
-                Prediction {
-                    label: head.labels[best].clone(),
-                    probability: mixed[best],
-                    distribution: mixed,
-                }
+                head.prediction(
+                    own.iter()
+                        .zip(&mean)
+                        .map(|(o, m)| (1.0 - context) * o + context * m)
+                        .collect(),
+                )
             })
             .collect();
         if self.stance.is_none() {
@@ -717,10 +720,7 @@ impl Model {
             let chosen = topic.or(topic_explained.as_ref().map(|e| e.label.as_str()));
             match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                 Some(t) => {
-                    let mut entries: Vec<(u32, f64)> =
-                        idx.iter().copied().zip(val.iter().copied()).collect();
-                    s.blocks.extend_row(idx, val, t, &mut entries);
-                    let (aug_idx, aug_val): (Vec<u32>, Vec<f64>) = entries.into_iter().unzip();
+                    let (aug_idx, aug_val) = s.blocks.row_with_topic(idx, val, t);
                     s.head.explain_row(&aug_idx, &aug_val, top, |j| {
                         if (j as usize) < s.blocks.n_shared {
                             term(j)
