@@ -646,6 +646,12 @@ fn resolve_model(given: Option<&PathBuf>) -> Result<PathBuf> {
 }
 
 fn classify(args: ClassifyArgs) -> Result<u8> {
+    if !(0.0..=1.0).contains(&args.article_context) {
+        return Err(Error::input(format!(
+            "--article-context must be between 0 and 1, not {}",
+            args.article_context
+        )));
+    }
     let model_path = resolve_model(args.model.as_ref())?;
     let model = Model::load(&model_path)?;
     run_articles(
