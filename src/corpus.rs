@@ -70,6 +70,23 @@ pub struct Corpus {
     pub notes: Vec<String>,
 }
 
+/// `s` with control characters (line breaks, tabs, ...) escaped, for one-line messages.
+fn one_line(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    } else {
+        s.to_string()
+    }
+}
+
 /// Makes labels that differ only in case or spacing one label, spelled as it first appears
 /// (with runs of spaces folded); returns a note for each merge.
 fn merge_label_spellings(
@@ -161,7 +178,12 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         })
         .collect::<Result<_>>()?;
     let find = |col: &str| header.iter().position(|h| h == col);
-    let columns = header.join(", ");
+    // Names go into one-line messages: line breaks and other control characters are escaped.
+    let columns = header
+        .iter()
+        .map(|h| one_line(h))
+        .collect::<Vec<_>>()
+        .join(", ");
     let text_i = find(&options.text_col).ok_or_else(|| {
         Error::input(format!(
             "{name}: line 1: no `{}` column in the header (columns: {columns}); name the text column with --text-col",
@@ -253,7 +275,11 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
             Some(wanted) => format!(
                 "{name}: no rows with split {}; splits in the file: {}",
                 wanted.join(","),
-                splits_seen.into_iter().collect::<Vec<_>>().join(", ")
+                splits_seen
+                    .iter()
+                    .map(|s| one_line(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => format!("{name}: the header is there but there are no rows"),
         };
@@ -429,5 +455,14 @@ mod tests {
         );
         assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
         assert!(c.notes[0].contains("differ only in case or spacing"));
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        let err = parse_str("\"bo\ndy\",topic\nx,y\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("bo\\ndy"), "{err}");
     }
 }
