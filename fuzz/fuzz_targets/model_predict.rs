@@ -1,0 +1,36 @@
+//! A model that `Model::from_bytes` accepts must be usable: predicting with it must not panic.
+//! The input is a model payload; the target adds a valid header and checksum, so it reaches
+//! models that are well-formed postcard but internally inconsistent (for example fewer idf
+//! weights than vocabulary terms, or a classifier sized for other features).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use stance::model::{Model, FORMAT_VERSION};
+
+fuzz_target!(|data: &[u8]| {
+    let payload = if data.starts_with(b"STANCEML") && data.len() >= 24 {
+        &data[24..]
+    } else {
+        data
+    };
+    let mut bytes = Vec::with_capacity(24 + payload.len());
+    bytes.extend_from_slice(b"STANCEML");
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    if let Ok(model) = Model::from_bytes(&bytes) {
+        let texts = [
+            "We back the new rent cap.",
+            "The bus lane plan was published in the U.S. on Monday.",
+            "",
+        ];
+        let _ = model.predict(&texts, None);
+        let topics = [
+            Some("housing".to_string()),
+            None,
+            Some("transport".to_string()),
+        ];
+        let _ = model.predict(&texts, Some(&topics));
+    }
+});
