@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::sparse::CsrMatrix;
+use crate::text::tokenize;
 use crate::text::Analyzer;
 
 /// Options of the featurizer, fixed at training time.
@@ -106,12 +107,11 @@ pub fn terms(analyzer: &Analyzer, text: &str, options: &FeatureOptions) -> Vec<S
         out.extend(stems);
         return out;
     }
-    let mut tokens = crate::text::tokenize::tokenize(text);
-    let mut spans = Vec::new();
-    while let Some(span) = tokens.next_span() {
-        spans.push(span);
-    }
-    let words: Vec<String> = crate::text::tokenize::tokenize(text).collect();
+    let spans = tokenize::spans(text);
+    let words: Vec<String> = spans
+        .iter()
+        .map(|&(a, b)| tokenize::normalize(&text[a..b]))
+        .collect();
     let stems: Vec<String> = words.iter().map(|w| analyzer.stem(w)).collect();
     let mut out = Vec::with_capacity(stems.len() * 8);
     if options.negation {
@@ -156,16 +156,12 @@ pub fn terms(analyzer: &Analyzer, text: &str, options: &FeatureOptions) -> Vec<S
 /// `"back the" -> "backs the"`); the first occurrence wins.
 pub fn surface_forms(text: &str) -> HashMap<String, String> {
     let analyzer = Analyzer::default();
-    let mut tokens = crate::text::tokenize::tokenize(text);
-    let mut spans = Vec::new();
-    while let Some(span) = tokens.next_span() {
-        spans.push(span);
-    }
-    let stems = analyzer.stems(text);
+    let spans = tokenize::spans(text);
+    let stems: Vec<String> = spans
+        .iter()
+        .map(|&(a, b)| analyzer.stem(&tokenize::normalize(&text[a..b])))
+        .collect();
     let mut out = HashMap::new();
-    if stems.len() != spans.len() {
-        return out;
-    }
     for (i, stem) in stems.iter().enumerate() {
         out.entry(stem.clone())
             .or_insert_with(|| text[spans[i].0..spans[i].1].to_string());

@@ -153,7 +153,7 @@ struct ModelOptions {
     #[arg(long, hide = true)]
     no_balance: bool,
     /// Choose the L2 penalty (among 0.03, 0.1, 0.3, 1) and a probability temperature per head by
-    /// 3-fold cross-validation on the training rows; takes about 13 times as long.
+    /// 3-fold cross-validation on the training rows; each head is fitted 13 times.
     #[arg(long)]
     tune: bool,
 }

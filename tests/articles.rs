@@ -101,15 +101,27 @@ fn stdin_is_answered_before_it_ends() {
         .write_all(b"The first paragraph arrives. It has two sentences.\n\n")
         .unwrap();
     stdin.flush().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Read on another thread, so a stance that waits for the end of input fails the test
+    // instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
     let started = Instant::now();
-    let first = lines.next().unwrap().unwrap();
+    let first = rx.recv_timeout(Duration::from_secs(20));
     assert!(started.elapsed() < Duration::from_secs(20));
+    let first = first.expect("no output while standard input was still open");
     assert!(first.contains("The first paragraph arrives."), "{first}");
     // The input is still open: the answer came from the first paragraph alone.
     stdin.write_all(b"A second paragraph.\n").unwrap();
     drop(stdin);
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    reader.join().unwrap();
+    let rest: Vec<String> = rx.try_iter().collect();
     assert_eq!(rest.len(), 2, "{rest:?}");
     assert!(child.wait().unwrap().success());
 }

@@ -40,16 +40,13 @@ fn committed_default_model_equals_a_fresh_retrain() {
     );
 }
 
-#[test]
-fn classify_without_model_uses_the_default() {
+/// Runs `stance classify --format jsonl ARGS...` from the repository root and returns its
+/// records.
+fn classify_records(args: &[&str]) -> Vec<serde_json::Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_stance"))
         .current_dir(root())
-        .args([
-            "classify",
-            "--format",
-            "jsonl",
-            "data/articles/02-carbon-levy-vote.txt",
-        ])
+        .args(["classify", "--format", "jsonl"])
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -57,31 +54,21 @@ fn classify_without_model_uses_the_default() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn classify_without_model_uses_the_default() {
+    let article = "data/articles/02-carbon-levy-vote.txt";
+    let lines = classify_records(&[article]);
     assert!(lines.len() > 10);
     // The headline of the carbon levy article is about climate.
     assert_eq!(lines[0]["topic"], "climate");
     // It is the bundled model that answered: naming it gives the same output.
-    let named = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .current_dir(root())
-        .args([
-            "classify",
-            "--model",
-            "models/default.model",
-            "--format",
-            "jsonl",
-            "data/articles/02-carbon-levy-vote.txt",
-        ])
-        .output()
-        .unwrap();
-    let named: Vec<serde_json::Value> = String::from_utf8(named.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let named = classify_records(&["--model", "models/default.model", article]);
     assert_eq!(lines, named);
 }

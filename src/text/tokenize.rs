@@ -79,6 +79,12 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
+/// The byte spans of the tokens of `text`, in order.
+pub fn spans(text: &str) -> Vec<(usize, usize)> {
+    let mut tokens = tokenize(text);
+    std::iter::from_fn(|| tokens.next_span()).collect()
+}
+
 /// Lower-cases a token and folds typographic apostrophes and hyphens into ASCII.
 pub fn normalize(token: &str) -> String {
     token
