@@ -592,10 +592,19 @@ fn process_article(
                 topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
                 stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
                 stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
+                // The stance is explained under the topic it was predicted with (given, or
+                // mixed with the article's), so the explained label is the one printed.
                 explanation: match (labeller.model, labeller.explain) {
-                    (Some(m), Some(n)) if labelled => {
-                        Some(m.explain(s.text, labeller.topic.as_deref(), n))
-                    }
+                    (Some(m), Some(n)) if labelled => Some(
+                        m.explain(
+                            s.text,
+                            labeller
+                                .topic
+                                .as_deref()
+                                .or(l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()))),
+                            n,
+                        ),
+                    ),
                     _ => None,
                 },
             };

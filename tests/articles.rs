@@ -186,3 +186,27 @@ fn a_50_mb_single_line_is_segmented_without_trouble() {
     let rows = out.stdout.iter().filter(|&&b| b == b'\n').count();
     assert_eq!(rows, 1 + line.len() / sentence.len());
 }
+
+#[test]
+fn explanations_explain_the_printed_stance() {
+    // With article context the stance is predicted under the mixed topic; the explanation must
+    // use that topic too (it once used the statement's own topic and explained another label).
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/articles");
+    let out = stance(&[
+        "classify",
+        "--explain",
+        "--format",
+        "jsonl",
+        folder.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = jsonl(&out);
+    let explained: Vec<_> = records
+        .iter()
+        .filter(|r| r.get("explanation").is_some())
+        .collect();
+    assert!(explained.len() > 100);
+    for r in explained {
+        assert_eq!(r["explanation"]["stance"]["label"], r["stance"], "{r}");
+    }
+}
