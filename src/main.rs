@@ -496,10 +496,10 @@ fn run_articles(articles: &ArticleArgs, labeller: &Labeller) -> Result<u8> {
             let eager = matches!(input, Input::Stdin);
             process_article(&input, labeller, |event| match event {
                 Event::Statement(r) if labeller.summary => {
-                    summary.add(&r);
+                    summary.add(r);
                     Ok(())
                 }
-                Event::Statement(r) => writer.write(&r),
+                Event::Statement(r) => writer.write(r),
                 // Piped text is answered paragraph by paragraph.
                 Event::PieceDone if eager && !labeller.summary => writer.flush(),
                 Event::PieceDone => Ok(()),
@@ -541,9 +541,9 @@ fn write_failed(e: std::io::Error) -> Result<u8> {
 }
 
 /// What [`process_article`] hands on.
-enum Event {
+enum Event<'r> {
     /// A statement's record.
-    Statement(Box<Record>),
+    Statement(&'r Record),
     /// The end of a piece of the article (a point to flush output).
     PieceDone,
 }
@@ -553,7 +553,7 @@ enum Event {
 fn process_article(
     input: &Input,
     labeller: &Labeller,
-    mut emit: impl FnMut(Event) -> std::io::Result<()>,
+    mut emit: impl FnMut(Event<'_>) -> std::io::Result<()>,
 ) -> Result<std::io::Result<()>> {
     let source = input.name();
     let mut reader = open_article(input)?;
@@ -609,7 +609,7 @@ fn process_article(
                 },
             };
             index += 1;
-            if let Err(e) = emit(Event::Statement(Box::new(record))) {
+            if let Err(e) = emit(Event::Statement(&record)) {
                 return Ok(Err(e));
             }
         }
