@@ -135,6 +135,32 @@ impl Problem<'_> {
     }
 }
 
+impl Problem<'_> {
+    /// The inverse of the objective's Hessian diagonal at zero weights with uniform class
+    /// probabilities: `1 / (q (1 - q) sum_i s_i x_ij^2 + alpha)` with `q = 1 / classes`.
+    fn hessian_diagonal_inverse(&self) -> Vec<f64> {
+        let k = self.n_classes;
+        let q = 1.0 / k as f64;
+        let curvature = q * (1.0 - q);
+        let weight = |i: u32| {
+            self.sample_weights
+                .as_ref()
+                .map_or(1.0, |sw| sw[i as usize])
+        };
+        let mut diag = Vec::with_capacity((self.xt.n_rows() + 1) * k);
+        for j in 0..self.xt.n_rows() {
+            let (rows, val) = self.xt.row(j);
+            let colsq: f64 = rows.iter().zip(val).map(|(&i, &v)| weight(i) * v * v).sum();
+            let h = 1.0 / (curvature * colsq + self.alpha);
+            diag.extend(std::iter::repeat(h).take(k));
+        }
+        let total: f64 = (0..self.x.n_rows() as u32).map(weight).sum();
+        let h = 1.0 / (curvature * total).max(1e-12);
+        diag.extend(std::iter::repeat(h).take(k));
+        diag
+    }
+}
+
 impl SoftmaxRegression {
     /// Fits the model to rows `x` with class indices `y` (`0..n_classes`) and optional weights.
     pub fn fit_sparse(
@@ -172,6 +198,7 @@ impl SoftmaxRegression {
         let settings = lbfgs::Settings {
             max_iterations: self.max_iterations,
             gradient_tolerance: self.tolerance * n,
+            diagonal: Some(problem.hessian_diagonal_inverse()),
             ..lbfgs::Settings::default()
         };
         let solution = lbfgs::minimize(
