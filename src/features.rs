@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sparse::CsrMatrix;
 use crate::text::tokenize;
-use crate::text::Analyzer;
+use crate::text::{hash_term, Analyzer, TermHash};
 
 /// Options of the featurizer, fixed at training time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,7 +57,8 @@ pub struct Featurizer {
     options: FeatureOptions,
     vocabulary: Vec<String>,
     idf: Vec<f64>,
-    index: FxHashMap<String, u32>,
+    /// Column of each vocabulary term, by [`hash_term`] of the term.
+    index: FxHashMap<u64, u32>,
 }
 
 /// The stored part of a [`Featurizer`]; the term index is rebuilt on load.
@@ -74,7 +75,7 @@ impl From<FeaturizerData> for Featurizer {
             .vocabulary
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
+            .map(|(i, t)| (hash_term(t), i as u32))
             .collect();
         Featurizer {
             options: data.options,
@@ -95,61 +96,128 @@ impl From<Featurizer> for FeaturizerData {
     }
 }
 
-/// The terms of a text: its stemmed unigrams followed by its bigrams (`"stem1 stem2"`), with
-/// the options' negation marks and character n-grams.
-pub fn terms(analyzer: &Analyzer, text: &str, options: &FeatureOptions) -> Vec<String> {
-    if !options.negation && !options.char_ngrams {
-        let stems = analyzer.stems(text);
-        let mut out = Vec::with_capacity(stems.len() * 2);
-        for pair in stems.windows(2) {
-            out.push(format!("{} {}", pair[0], pair[1]));
+/// One term of a text as [`visit_terms`] finds it; [`TermRef::write_to`] spells it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermRef<'a> {
+    /// A stem.
+    Unigram(&'a str),
+    /// Two consecutive stems, written with a space between them.
+    Bigram(&'a str, &'a str),
+    /// A stem in the scope of a negation, written `!stem`.
+    Negated(&'a str),
+    /// A character 3- to 5-gram of a word marked `<word>`, written `#ngram`.
+    CharGram(&'a str),
+}
+
+impl TermRef<'_> {
+    /// Appends the term as the vocabulary spells it.
+    pub fn write_to(&self, out: &mut String) {
+        match *self {
+            TermRef::Unigram(stem) => out.push_str(stem),
+            TermRef::Bigram(first, second) => {
+                out.push_str(first);
+                out.push(' ');
+                out.push_str(second);
+            }
+            TermRef::Negated(stem) => {
+                out.push('!');
+                out.push_str(stem);
+            }
+            TermRef::CharGram(gram) => {
+                out.push('#');
+                out.push_str(gram);
+            }
         }
-        out.extend(stems);
-        return out;
     }
-    let spans = tokenize::spans(text);
-    let words: Vec<String> = spans
-        .iter()
-        .map(|&(a, b)| tokenize::normalize(&text[a..b]))
-        .collect();
-    let stems: Vec<String> = words.iter().map(|w| analyzer.stem(w)).collect();
-    let mut out = Vec::with_capacity(stems.len() * 8);
-    if options.negation {
-        // A negated word counts twice: as itself (its topic does not change) and as `!stem`.
-        let mut negated = false;
-        for i in 0..stems.len() {
-            if i > 0 && text[spans[i - 1].1..spans[i].0].contains(['.', ',', ';', ':', '!', '?']) {
-                negated = false;
+}
+
+/// Calls `visit(hash, term)` for each term of `text`, where `hash` is [`hash_term`] of the term as
+/// written, computed from its parts without building it. Per token, in order: its negated form
+/// (with the options' negation, inside a scope), the bigram it ends, its character n-grams (with
+/// the options' character n-grams) and its stem.
+pub fn visit_terms(
+    analyzer: &Analyzer,
+    text: &str,
+    options: &FeatureOptions,
+    mut visit: impl FnMut(u64, TermRef<'_>),
+) {
+    let mut prev_stem = String::new();
+    // Hash of the previous stem and the end of its token.
+    let mut prev: Option<(u64, usize)> = None;
+    let mut negated = false;
+    let mut marked = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
+    analyzer.for_each_token(text, |token| {
+        if options.negation {
+            if let Some((_, prev_end)) = prev {
+                if text[prev_end..token.span.0].contains(['.', ',', ';', ':', '!', '?']) {
+                    negated = false;
+                }
             }
             if negated {
-                out.push(format!("!{}", stems[i]));
+                let hash = TermHash::default()
+                    .write(b"!")
+                    .write(token.stem.as_bytes())
+                    .value();
+                visit(hash, TermRef::Negated(token.stem));
             }
-            if is_negator(&words[i]) {
+            if is_negator(token.word) {
                 negated = true;
             }
         }
-    }
-    for pair in stems.windows(2) {
-        out.push(format!("{} {}", pair[0], pair[1]));
-    }
-    if options.char_ngrams {
-        for w in &words {
-            let marked: Vec<char> = std::iter::once('<')
-                .chain(w.chars())
-                .chain(std::iter::once('>'))
-                .collect();
-            for n in 3..=5 {
-                for g in marked.windows(n) {
-                    let mut t = String::with_capacity(n + 1);
-                    t.push('#');
-                    t.extend(g);
-                    out.push(t);
+        if let Some((prev_hash, _)) = prev {
+            let hash = TermHash::resume(prev_hash)
+                .write(b" ")
+                .write(token.stem.as_bytes())
+                .value();
+            visit(hash, TermRef::Bigram(&prev_stem, token.stem));
+        }
+        if options.char_ngrams {
+            marked.clear();
+            marked.push('<');
+            marked.push_str(token.word);
+            marked.push('>');
+            bounds.clear();
+            bounds.extend(marked.char_indices().map(|(i, _)| i));
+            bounds.push(marked.len());
+            let n_chars = bounds.len() - 1;
+            for start in 0..n_chars {
+                let mut hash = TermHash::default().write(b"#");
+                for len in 1..=5.min(n_chars - start) {
+                    let end = start + len;
+                    hash = hash.write(&marked.as_bytes()[bounds[end - 1]..bounds[end]]);
+                    if len >= 3 {
+                        visit(
+                            hash.value(),
+                            TermRef::CharGram(&marked[bounds[start]..bounds[end]]),
+                        );
+                    }
                 }
             }
         }
-    }
-    out.extend(stems);
+        visit(token.stem_hash, TermRef::Unigram(token.stem));
+        prev_stem.clear();
+        prev_stem.push_str(token.stem);
+        prev = Some((token.stem_hash, token.span.1));
+    });
+}
+
+/// The terms of a text as strings, in the order of [`visit_terms`]: stems, bigrams
+/// (`"stem1 stem2"`), and the options' negation marks and character n-grams.
+pub fn terms(analyzer: &Analyzer, text: &str, options: &FeatureOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    visit_terms(analyzer, text, options, |_, term| {
+        let mut spelled = String::new();
+        term.write_to(&mut spelled);
+        out.push(spelled);
+    });
     out
+}
+
+/// The term hashes of a text, into `out` (cleared first).
+fn term_hashes(analyzer: &Analyzer, text: &str, options: &FeatureOptions, out: &mut Vec<u64>) {
+    out.clear();
+    visit_terms(analyzer, text, options, |hash, _| out.push(hash));
 }
 
 /// The words of `text` behind each of its terms, as written (`"protest" -> "Protesters"`,
@@ -206,48 +274,91 @@ pub fn common_surface_forms<S: AsRef<str>>(texts: &[S]) -> HashMap<String, Strin
         .collect()
 }
 
-fn analyze_all<S: AsRef<str> + Sync>(texts: &[S], options: &FeatureOptions) -> Vec<Vec<String>> {
-    texts
-        .par_iter()
-        .map_init(Analyzer::default, |analyzer, t| {
-            terms(analyzer, t.as_ref(), options)
+/// Texts per work item when naming the kept terms.
+const NAMING_CHUNK: usize = 512;
+
+/// The spelling of each term in `wanted`, from its first occurrence in `texts` (chunks are
+/// merged in order, so the result does not depend on the number of threads).
+fn name_terms<S: AsRef<str> + Sync>(
+    texts: &[S],
+    options: &FeatureOptions,
+    wanted: &FxHashMap<u64, u32>,
+) -> FxHashMap<u64, String> {
+    let parts: Vec<FxHashMap<u64, String>> = texts
+        .par_chunks(NAMING_CHUNK)
+        .map_init(Analyzer::default, |analyzer, chunk| {
+            let mut names = FxHashMap::default();
+            for text in chunk {
+                visit_terms(analyzer, text.as_ref(), options, |hash, term| {
+                    if wanted.contains_key(&hash) {
+                        names.entry(hash).or_insert_with(|| {
+                            let mut spelled = String::new();
+                            term.write_to(&mut spelled);
+                            spelled
+                        });
+                    }
+                });
+            }
+            names
         })
-        .collect()
+        .collect();
+    let mut names = FxHashMap::default();
+    for part in parts {
+        for (hash, spelled) in part {
+            names.entry(hash).or_insert(spelled);
+        }
+    }
+    names
 }
 
 impl Featurizer {
     /// Fits the vocabulary and idf on `texts` and returns the featurizer with their TF-IDF rows.
+    ///
+    /// Terms are counted by their 64-bit hash and spelled out only if kept, so two distinct terms
+    /// whose hashes collide (about one chance in 10^7 for a million distinct terms) would count
+    /// as one, under the first spelling seen.
     pub fn fit_transform<S: AsRef<str> + Sync>(
         texts: &[S],
         options: FeatureOptions,
     ) -> (Featurizer, CsrMatrix) {
-        let analyzed = analyze_all(texts, &options);
-        let mut df: FxHashMap<&str, u32> = FxHashMap::default();
-        for doc in &analyzed {
-            let mut seen: Vec<&str> = doc.iter().map(String::as_str).collect();
+        let hashed: Vec<Vec<u64>> = texts
+            .par_iter()
+            .map_init(Analyzer::default, |analyzer, text| {
+                let mut hashes = Vec::new();
+                term_hashes(analyzer, text.as_ref(), &options, &mut hashes);
+                hashes
+            })
+            .collect();
+        let mut df: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut seen: Vec<u64> = Vec::new();
+        for doc in &hashed {
+            seen.clear();
+            seen.extend_from_slice(doc);
             seen.sort_unstable();
             seen.dedup();
-            for t in seen {
-                *df.entry(t).or_insert(0) += 1;
+            for &hash in &seen {
+                *df.entry(hash).or_insert(0) += 1;
             }
         }
-        let n = texts.len() as f64;
-        let mut kept: Vec<(&str, u32)> = df
+        df.retain(|_, d| *d >= options.min_df);
+        let names = name_terms(texts, &options, &df);
+        let mut kept: Vec<(String, u32)> = names
             .into_iter()
-            .filter(|&(_, d)| d >= options.min_df)
+            .map(|(hash, spelled)| (spelled, df[&hash]))
             .collect();
         kept.sort_unstable();
-        let vocabulary: Vec<String> = kept.iter().map(|(t, _)| t.to_string()).collect();
+        let n = texts.len() as f64;
         let idf = kept
             .iter()
             .map(|&(_, d)| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0)
             .collect();
+        let vocabulary: Vec<String> = kept.into_iter().map(|(t, _)| t).collect();
         let featurizer = Featurizer::from(FeaturizerData {
             options,
             vocabulary,
             idf,
         });
-        let rows = analyzed
+        let rows = hashed
             .par_iter()
             .map(|doc| featurizer.weigh(doc))
             .collect::<Vec<_>>();
@@ -257,17 +368,24 @@ impl Featurizer {
 
     /// The TF-IDF rows of `texts`; terms outside the vocabulary are ignored.
     pub fn transform<S: AsRef<str> + Sync>(&self, texts: &[S]) -> CsrMatrix {
+        thread_local! {
+            // One analyzer per thread for the life of the process: `classify` calls this once
+            // per article, and the stem cache pays off across articles.
+            static ANALYZER: Analyzer = Analyzer::default();
+        }
         let rows = texts
             .par_iter()
-            .map_init(Analyzer::default, |analyzer, t| {
-                self.weigh(&terms(analyzer, t.as_ref(), &self.options))
+            .map_init(Vec::new, |hashes, text| {
+                ANALYZER
+                    .with(|analyzer| term_hashes(analyzer, text.as_ref(), &self.options, hashes));
+                self.weigh(hashes)
             })
             .collect::<Vec<_>>();
         CsrMatrix::from_rows(self.n_features(), rows)
     }
 
-    /// The sorted, L2-normalised `(column, weight)` pairs of one analyzed text.
-    fn weigh(&self, terms: &[String]) -> Vec<(u32, f64)> {
+    /// The sorted, L2-normalised `(column, weight)` pairs of one text's term hashes.
+    fn weigh(&self, terms: &[u64]) -> Vec<(u32, f64)> {
         let mut cols: Vec<u32> = terms
             .iter()
             .filter_map(|t| self.index.get(t).copied())

@@ -152,11 +152,11 @@ impl Problem<'_> {
             let (rows, val) = self.xt.row(j);
             let colsq: f64 = rows.iter().zip(val).map(|(&i, &v)| weight(i) * v * v).sum();
             let h = 1.0 / (curvature * colsq + self.alpha);
-            diag.extend(std::iter::repeat(h).take(k));
+            diag.extend(std::iter::repeat_n(h, k));
         }
         let total: f64 = (0..self.x.n_rows() as u32).map(weight).sum();
         let h = 1.0 / (curvature * total).max(1e-12);
-        diag.extend(std::iter::repeat(h).take(k));
+        diag.extend(std::iter::repeat_n(h, k));
         diag
     }
 }

@@ -91,6 +91,13 @@ struct TopicBlocks {
     columns: Vec<Vec<u32>>,
     /// For each topic, the index of its first copied column.
     offsets: Vec<u32>,
+    /// Where each shared column's copies are: `copies[copy_start[j]..copy_start[j + 1]]` are
+    /// `(topic, column)` pairs. Derived from `columns` (by [`TopicBlocks::index_copies`]), not
+    /// stored.
+    #[serde(skip)]
+    copy_start: Vec<u32>,
+    #[serde(skip)]
+    copies: Vec<(u32, u32)>,
 }
 
 impl TopicBlocks {
@@ -110,11 +117,42 @@ impl TopicBlocks {
             offsets.push(next);
             next += c.len() as u32;
         }
-        TopicBlocks {
+        let mut blocks = TopicBlocks {
             n_shared: x.n_cols(),
             columns,
             offsets,
+            ..TopicBlocks::default()
+        };
+        blocks.index_copies();
+        blocks
+    }
+
+    /// Builds the per-column index of copies from `columns` and `offsets` (which must be
+    /// consistent: sorted columns below `n_shared`, one offset per topic).
+    fn index_copies(&mut self) {
+        if self.columns.is_empty() {
+            return;
         }
+        let mut start = vec![0u32; self.n_shared + 1];
+        for cols in &self.columns {
+            for &j in cols {
+                start[j as usize + 1] += 1;
+            }
+        }
+        for j in 0..self.n_shared {
+            start[j + 1] += start[j];
+        }
+        let mut next = start.clone();
+        let mut copies = vec![(0, 0); start[self.n_shared] as usize];
+        for (t, (cols, &offset)) in self.columns.iter().zip(&self.offsets).enumerate() {
+            for (p, &j) in cols.iter().enumerate() {
+                let slot = &mut next[j as usize];
+                copies[*slot as usize] = (t as u32, offset + p as u32);
+                *slot += 1;
+            }
+        }
+        self.copy_start = start;
+        self.copies = copies;
     }
 
     /// Total number of columns, shared and copied.
@@ -124,13 +162,12 @@ impl TopicBlocks {
 
     /// Appends to `out` the copies of a row's entries for `topic`; `idx` must be sorted.
     fn extend_row(&self, idx: &[u32], val: &[f64], topic: usize, out: &mut Vec<(u32, f64)>) {
-        let cols = &self.columns[topic];
-        let offset = self.offsets[topic];
-        let mut from = 0;
+        let topic = topic as u32;
         for (&j, &v) in idx.iter().zip(val) {
-            if let Ok(p) = cols[from..].binary_search(&j) {
-                out.push((offset + (from + p) as u32, v));
-                from += p + 1;
+            let j = j as usize;
+            let copies = &self.copies[self.copy_start[j] as usize..self.copy_start[j + 1] as usize];
+            if let Some(&(_, column)) = copies.iter().find(|&&(t, _)| t == topic) {
+                out.push((column, v));
             }
         }
     }
@@ -613,14 +650,37 @@ impl Model {
 
     /// [`Model::predict`] on rows already featurized by this model's featurizer.
     fn predict_rows(&self, x: &CsrMatrix, topics: Option<&[Option<String>]>) -> Vec<Labelled> {
+        self.add_stances(x, self.predict_topics(x), topics)
+    }
+
+    /// The topic head's prediction for each row (`None` without a topic head).
+    fn predict_topics(&self, x: &CsrMatrix) -> Vec<Option<Prediction>> {
         use rayon::prelude::*;
         (0..x.n_rows())
             .into_par_iter()
             .map(|i| {
                 let (idx, val) = x.row(i);
-                let topic = self.topic.as_ref().map(|h| h.predict_row(idx, val));
+                self.topic.as_ref().map(|h| h.predict_row(idx, val))
+            })
+            .collect()
+    }
+
+    /// Each row's topic prediction with the stance head's prediction added. The stance head
+    /// uses the row's topic from `given` where it has one, else the predicted topic.
+    fn add_stances(
+        &self,
+        x: &CsrMatrix,
+        predicted: Vec<Option<Prediction>>,
+        given: Option<&[Option<String>]>,
+    ) -> Vec<Labelled> {
+        use rayon::prelude::*;
+        predicted
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, topic)| {
+                let (idx, val) = x.row(i);
                 let stance = self.stance.as_ref().map(|s| {
-                    let given = topics.and_then(|t| t[i].as_deref());
+                    let given = given.and_then(|t| t[i].as_deref());
                     let chosen = given.or(topic.as_ref().map(|p| p.label.as_str()));
                     match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                         Some(t) => {
@@ -647,58 +707,41 @@ impl Model {
         context: f64,
     ) -> Vec<Labelled> {
         let x = self.featurizer.transform(texts);
-        let first = self.predict_rows(&x, None);
+        let own = self.predict_topics(&x);
         let Some(head) = &self.topic else {
-            return first;
+            return self.add_stances(&x, own, None);
         };
         let k = head.labels.len();
-        let rows: Vec<&Labelled> = first
+        let counted: Vec<&Prediction> = own
             .iter()
             .zip(counts)
             .filter(|(_, &c)| c)
-            .map(|(l, _)| l)
+            .filter_map(|(p, _)| p.as_ref())
             .collect();
-        if context <= 0.0 || rows.is_empty() || k < 2 {
-            return first;
+        if context <= 0.0 || counted.is_empty() || k < 2 {
+            return self.add_stances(&x, own, None);
         }
         let mut mean = vec![0.0; k];
-        for l in &rows {
-            if let Some(t) = &l.topic {
-                for (m, p) in mean.iter_mut().zip(&t.distribution) {
-                    *m += p / rows.len() as f64;
-                }
+        for p in &counted {
+            for (m, q) in mean.iter_mut().zip(&p.distribution) {
+                *m += q / counted.len() as f64;
             }
         }
-        let topics: Vec<Prediction> = first
+        let mixed: Vec<Option<Prediction>> = own
             .iter()
-            .map(|l| {
-                let own = l.topic.as_ref().map_or(&mean, |t| &t.distribution);
-                head.prediction(
-                    own.iter()
-                        .zip(&mean)
-                        .map(|(o, m)| (1.0 - context) * o + context * m)
-                        .collect(),
+            .map(|p| {
+                let own = p.as_ref().map_or(&mean, |t| &t.distribution);
+                Some(
+                    head.prediction(
+                        own.iter()
+                            .zip(&mean)
+                            .map(|(o, m)| (1.0 - context) * o + context * m)
+                            .collect(),
+                    ),
                 )
             })
             .collect();
-        if self.stance.is_none() {
-            return topics
-                .into_iter()
-                .map(|t| Labelled {
-                    topic: Some(t),
-                    stance: None,
-                })
-                .collect();
-        }
-        let given: Vec<Option<String>> = topics.iter().map(|t| Some(t.label.clone())).collect();
-        self.predict_rows(&x, Some(&given))
-            .into_iter()
-            .zip(topics)
-            .map(|(l, t)| Labelled {
-                topic: Some(t),
-                stance: l.stance,
-            })
-            .collect()
+        self.add_stances(&x, mixed, None)
     }
 
     /// Explains the prediction for `text`: for each head, the `top` features that pushed most
@@ -900,12 +943,15 @@ impl Model {
                 "corrupt model file (checksum mismatch); retrain or restore it",
             ));
         }
-        let model: Model = postcard::from_bytes(payload)
+        let mut model: Model = postcard::from_bytes(payload)
             .map_err(|e| Error::input(format!("corrupt model file ({e})")))?;
         if !model.is_consistent() {
             return Err(Error::input(
                 "corrupt model file (its parts do not fit together); retrain or restore it",
             ));
+        }
+        if let Some(s) = &mut model.stance {
+            s.blocks.index_copies();
         }
         Ok(model)
     }
@@ -1132,5 +1178,49 @@ mod tests {
             .push("an extra label the classifier has no weights for".into());
         let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
         assert!(err.to_string().contains("do not fit together"), "{err}");
+    }
+
+    #[test]
+    fn topic_copies_are_found_for_every_entry_that_has_one() {
+        // 40 rows over 30 columns, topics 0..3 (and some rows without one).
+        let mut x = CsrMatrix::new(30);
+        let mut topic_of_row = Vec::new();
+        for i in 0..40u32 {
+            let row: Vec<(u32, f64)> = (0..30u32)
+                .filter(|j| (i * 7 + j * 3) % 11 < 3)
+                .map(|j| (j, 1.0 + f64::from(j)))
+                .collect();
+            x.push_row(&row);
+            topic_of_row.push(if i % 5 == 4 {
+                None
+            } else {
+                Some((i % 3) as usize)
+            });
+        }
+        let blocks = TopicBlocks::fit(&x, &topic_of_row, 3);
+        for i in 0..x.n_rows() {
+            let (idx, val) = x.row(i);
+            for t in 0..3 {
+                let mut got = Vec::new();
+                blocks.extend_row(idx, val, t, &mut got);
+                // The copy of column j for topic t is at offset + its rank in the topic's list.
+                let expected: Vec<(u32, f64)> = idx
+                    .iter()
+                    .zip(val)
+                    .filter_map(|(j, &v)| {
+                        let p = blocks.columns[t].binary_search(j).ok()?;
+                        Some((blocks.offsets[t] + p as u32, v))
+                    })
+                    .collect();
+                assert_eq!(got, expected, "row {i}, topic {t}");
+                if topic_of_row[i] == Some(t) {
+                    assert_eq!(
+                        got.len(),
+                        idx.len(),
+                        "a row's own topic copies all its terms"
+                    );
+                }
+            }
+        }
     }
 }

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use stance::corpus::{load, Example, LoadOptions};
-use stance::features::{FeatureOptions, Featurizer};
+use stance::features::{terms, visit_terms, FeatureOptions, Featurizer};
 use stance::model::{Model, TrainOptions};
-use stance::text::{segment, Segmenter};
+use stance::text::{hash_term, segment, Analyzer, Segmenter};
 
 /// Text made of the pieces news copy is made of: words, stops, quotes, abbreviations, digits,
 /// spaces and line breaks (single and blank-line paragraph breaks).
@@ -134,6 +134,30 @@ proptest! {
             prop_assert!(idx.windows(2).all(|w| w[0] < w[1]));
             prop_assert!(val.iter().all(|v| v.is_finite() && *v > 0.0));
         }
+    }
+
+    /// Terms are counted and looked up by a hash computed from their parts; it must be the hash
+    /// of the term as the vocabulary spells it, or new text would miss its columns.
+    #[test]
+    fn piecewise_term_hashes_equal_the_hashes_of_the_spelled_terms(
+        text in prop_oneof![news_like(), any::<String>()],
+        negation in any::<bool>(),
+        char_ngrams in any::<bool>(),
+    ) {
+        let options = FeatureOptions { min_df: 1, negation, char_ngrams };
+        let analyzer = Analyzer::default();
+        let mut checked = 0;
+        let mut result = Ok(());
+        visit_terms(&analyzer, &text, &options, |hash, term| {
+            let mut spelled = String::new();
+            term.write_to(&mut spelled);
+            if result.is_ok() && hash != hash_term(&spelled) {
+                result = Err(TestCaseError::fail(format!("{term:?} spelled {spelled:?}")));
+            }
+            checked += 1;
+        });
+        result?;
+        prop_assert_eq!(checked, terms(&analyzer, &text, &options).len());
     }
 }
 

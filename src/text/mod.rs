@@ -3,8 +3,10 @@
 
 pub mod quotes;
 pub mod segment;
+pub mod term_hash;
 pub mod tokenize;
 
 pub use quotes::{attribute, Attribution};
 pub use segment::{segment, Segmenter, Statement, StatementKind};
-pub use tokenize::{Analyzer, Tokens};
+pub use term_hash::{hash_term, TermHash};
+pub use tokenize::{Analyzer, Token, Tokens};

@@ -13,6 +13,8 @@ use std::cell::RefCell;
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashMap;
 
+use super::term_hash::hash_term;
+
 /// Iterator over the lower-cased word tokens of a text, with their byte offsets.
 pub struct Tokens<'a> {
     text: &'a str,
@@ -87,23 +89,45 @@ pub fn spans(text: &str) -> Vec<(usize, usize)> {
 
 /// Lower-cases a token and folds typographic apostrophes and hyphens into ASCII.
 pub fn normalize(token: &str) -> String {
-    token
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            '\u{2019}' => '\'',
-            '\u{2010}' | '\u{2011}' => '-',
-            c => c,
-        })
-        .collect()
+    let mut out = String::with_capacity(token.len());
+    normalize_into(token, &mut out);
+    out
+}
+
+/// [`normalize`] into a reused buffer (cleared first).
+pub fn normalize_into(token: &str, out: &mut String) {
+    out.clear();
+    if token.is_ascii() {
+        out.push_str(token);
+        out.make_ascii_lowercase();
+        return;
+    }
+    out.extend(token.chars().flat_map(char::to_lowercase).map(|c| match c {
+        '\u{2019}' => '\'',
+        '\u{2010}' | '\u{2011}' => '-',
+        c => c,
+    }));
 }
 
 /// Turns text into stemmed word tokens (English Snowball).
 pub struct Analyzer {
     stemmer: Stemmer,
-    /// Stems of words seen before: news text repeats its words, and stemming is the costliest
-    /// step of featurizing.
-    cache: RefCell<FxHashMap<String, String>>,
+    /// Stems (and their term hashes) of words seen before: news text repeats its words, and
+    /// stemming is the costliest step of featurizing.
+    cache: RefCell<FxHashMap<String, (String, u64)>>,
+}
+
+/// One token of a text, as [`Analyzer::for_each_token`] hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Token<'a> {
+    /// Byte span of the token in the text.
+    pub span: (usize, usize),
+    /// The token, normalized (see [`normalize`]).
+    pub word: &'a str,
+    /// Its stem.
+    pub stem: &'a str,
+    /// [`hash_term`] of the stem.
+    pub stem_hash: u64,
 }
 
 /// Most distinct words an analyzer remembers before it starts afresh (bounds memory when a
@@ -122,21 +146,48 @@ impl Default for Analyzer {
 impl Analyzer {
     /// The stem of one token.
     pub fn stem(&self, token: &str) -> String {
+        let mut stem = String::new();
+        self.for_each_stem_of(token, |s, _| stem.push_str(s));
+        stem
+    }
+
+    fn for_each_stem_of(&self, token: &str, f: impl FnOnce(&str, u64)) {
         let mut cache = self.cache.borrow_mut();
-        if let Some(stem) = cache.get(token) {
-            return stem.clone();
+        if let Some((stem, hash)) = cache.get(token) {
+            return f(stem, *hash);
         }
         if cache.len() >= STEM_CACHE_LIMIT {
             cache.clear();
         }
         let stem = self.stemmer.stem(token).into_owned();
-        cache.insert(token.to_string(), stem.clone());
-        stem
+        let hash = hash_term(&stem);
+        f(&stem, hash);
+        cache.insert(token.to_string(), (stem, hash));
+    }
+
+    /// Calls `f` on each token of `text`, in order, with its normalized form and stem. `f` must
+    /// not use this analyzer (its stem cache is borrowed meanwhile).
+    pub fn for_each_token(&self, text: &str, mut f: impl FnMut(Token<'_>)) {
+        let mut tokens = tokenize(text);
+        let mut word = String::new();
+        while let Some(span) = tokens.next_span() {
+            normalize_into(&text[span.0..span.1], &mut word);
+            self.for_each_stem_of(&word, |stem, stem_hash| {
+                f(Token {
+                    span,
+                    word: &word,
+                    stem,
+                    stem_hash,
+                })
+            });
+        }
     }
 
     /// The stemmed tokens of `text`, in order.
     pub fn stems(&self, text: &str) -> Vec<String> {
-        tokenize(text).map(|token| self.stem(&token)).collect()
+        let mut out = Vec::new();
+        self.for_each_token(text, |t| out.push(t.stem.to_string()));
+        out
     }
 }
 
