@@ -1198,7 +1198,7 @@ mod tests {
             });
         }
         let blocks = TopicBlocks::fit(&x, &topic_of_row, 3);
-        for i in 0..x.n_rows() {
+        for (i, own) in topic_of_row.iter().enumerate() {
             let (idx, val) = x.row(i);
             for t in 0..3 {
                 let mut got = Vec::new();
@@ -1213,7 +1213,7 @@ mod tests {
                     })
                     .collect();
                 assert_eq!(got, expected, "row {i}, topic {t}");
-                if topic_of_row[i] == Some(t) {
+                if *own == Some(t) {
                     assert_eq!(
                         got.len(),
                         idx.len(),
