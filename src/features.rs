@@ -5,7 +5,10 @@
 //! `idf(t) = ln((1 + n) / (1 + df(t))) + 1` over the `n` training texts, and each row is scaled to
 //! unit Euclidean length (the same definitions as scikit-learn's `TfidfVectorizer` with
 //! `sublinear_tf=True`). The vocabulary is the terms seen in at least `min_df` training texts,
-//! sorted, so that the same data always gives the same columns.
+//! sorted, so that the same data always gives the same columns. For the topic head's naive Bayes
+//! scores the rarer terms can be kept too, as columns after those ([`Featurizer::n_common`]);
+//! rows are then scaled to unit length over the common columns, so that the common part of a row
+//! is the same whether or not rare terms are kept.
 
 use std::collections::HashMap;
 
@@ -55,7 +58,10 @@ fn is_negator(token: &str) -> bool {
 #[serde(from = "FeaturizerData", into = "FeaturizerData")]
 pub struct Featurizer {
     options: FeatureOptions,
+    /// The terms: the `n_common` terms seen in at least `min_df` training texts, sorted, then
+    /// (if kept) the rarer ones, sorted.
     vocabulary: Vec<String>,
+    n_common: usize,
     idf: Vec<f64>,
     /// Column of each vocabulary term, by [`hash_term`] of the term.
     index: FxHashMap<u64, u32>,
@@ -66,6 +72,7 @@ pub struct Featurizer {
 struct FeaturizerData {
     options: FeatureOptions,
     vocabulary: Vec<String>,
+    n_common: usize,
     idf: Vec<f64>,
 }
 
@@ -80,6 +87,7 @@ impl From<FeaturizerData> for Featurizer {
         Featurizer {
             options: data.options,
             vocabulary: data.vocabulary,
+            n_common: data.n_common,
             idf: data.idf,
             index,
         }
@@ -91,6 +99,7 @@ impl From<Featurizer> for FeaturizerData {
         FeaturizerData {
             options: f.options,
             vocabulary: f.vocabulary,
+            n_common: f.n_common,
             idf: f.idf,
         }
     }
@@ -321,6 +330,16 @@ impl Featurizer {
         texts: &[S],
         options: FeatureOptions,
     ) -> (Featurizer, CsrMatrix) {
+        Self::fit_transform_keeping_rare(texts, options, false)
+    }
+
+    /// [`Featurizer::fit_transform`], also keeping the terms seen in fewer than `min_df` texts
+    /// (if `keep_rare`) as columns after the common ones; see [`Featurizer::n_common`].
+    pub fn fit_transform_keeping_rare<S: AsRef<str> + Sync>(
+        texts: &[S],
+        options: FeatureOptions,
+        keep_rare: bool,
+    ) -> (Featurizer, CsrMatrix) {
         let hashed: Vec<Vec<u64>> = texts
             .par_iter()
             .map_init(Analyzer::default, |analyzer, text| {
@@ -340,13 +359,19 @@ impl Featurizer {
                 *df.entry(hash).or_insert(0) += 1;
             }
         }
-        df.retain(|_, d| *d >= options.min_df);
+        if !keep_rare {
+            df.retain(|_, d| *d >= options.min_df);
+        }
         let names = name_terms(texts, &options, &df);
         let mut kept: Vec<(String, u32)> = names
             .into_iter()
             .map(|(hash, spelled)| (spelled, df[&hash]))
             .collect();
-        kept.sort_unstable();
+        // Common terms first, then rare ones; each part sorted.
+        kept.sort_unstable_by(|a, b| {
+            (a.1 < options.min_df, &a.0).cmp(&(b.1 < options.min_df, &b.0))
+        });
+        let n_common = kept.partition_point(|&(_, d)| d >= options.min_df);
         let n = texts.len() as f64;
         let idf = kept
             .iter()
@@ -356,6 +381,7 @@ impl Featurizer {
         let featurizer = Featurizer::from(FeaturizerData {
             options,
             vocabulary,
+            n_common,
             idf,
         });
         let rows = hashed
@@ -401,7 +427,13 @@ impl Featurizer {
         for (c, w) in &mut row {
             *w = (1.0 + w.ln()) * self.idf[*c as usize];
         }
-        let norm = row.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        // Unit length over the common terms, so the logistic heads see the same rows whether
+        // or not rare terms are kept; a row of rare terms alone is scaled by its own length.
+        let common = row.partition_point(|&(c, _)| (c as usize) < self.n_common);
+        let mut norm = row[..common].iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            norm = row.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        }
         if norm > 0.0 {
             for (_, w) in &mut row {
                 *w /= norm;
@@ -413,6 +445,7 @@ impl Featurizer {
     /// Whether the vocabulary and idf weights agree (for model files).
     pub fn is_consistent(&self) -> bool {
         self.vocabulary.len() == self.idf.len()
+            && self.n_common <= self.vocabulary.len()
             && self.index.len() == self.vocabulary.len()
             && self.idf.iter().all(|w| w.is_finite())
             && u32::try_from(self.vocabulary.len()).is_ok()
@@ -421,6 +454,13 @@ impl Featurizer {
     /// Number of columns (vocabulary size).
     pub fn n_features(&self) -> usize {
         self.vocabulary.len()
+    }
+
+    /// Number of leading columns whose terms occur in at least `min_df` training texts: the
+    /// columns the logistic heads see. The rest (kept only for the topic head's naive Bayes
+    /// scores) are rarer terms.
+    pub fn n_common(&self) -> usize {
+        self.n_common
     }
 
     /// The term of column `i`.

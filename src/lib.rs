@@ -13,6 +13,7 @@ pub mod input;
 pub mod lbfgs;
 pub mod linear;
 pub mod model;
+pub mod nb;
 pub mod output;
 pub mod sparse;
 pub mod text;

@@ -14,7 +14,7 @@ use stance::eval;
 use stance::features::FeatureOptions;
 use stance::input::ArticleReader;
 use stance::linear::SoftmaxRegression;
-use stance::model::{self, Model, Stage, TrainOptions};
+use stance::model::{self, Model, Stage, TrainOptions, TOPIC_ALPHA};
 use stance::output::{self, ArticleSummary, Format, Record, RecordWriter};
 use stance::text::{self, Segmenter, StatementKind};
 
@@ -129,9 +129,13 @@ struct ModelOptions {
     /// Keep terms that occur in at least this many training rows.
     #[arg(long, default_value_t = FeatureOptions::default().min_df, value_name = "N")]
     min_df: u32,
-    /// L2 penalty of the logistic regression (1/C in scikit-learn terms); larger is smoother.
+    /// L2 penalty of the stance head's logistic regression (1/C in scikit-learn terms); larger
+    /// is smoother.
     #[arg(long, default_value_t = SoftmaxRegression::default().alpha, value_name = "ALPHA")]
     alpha: f64,
+    /// L2 penalty of the topic head's logistic regression.
+    #[arg(long, default_value_t = TOPIC_ALPHA, value_name = "ALPHA")]
+    topic_alpha: f64,
     /// Most L-BFGS iterations per head.
     #[arg(long, default_value_t = SoftmaxRegression::default().max_iterations, value_name = "N")]
     max_iter: u64,
@@ -152,6 +156,9 @@ struct ModelOptions {
     /// Do not weigh stance classes equally in training (for comparison runs).
     #[arg(long, hide = true)]
     no_balance: bool,
+    /// Give the topic head no naive Bayes scores (for comparison runs).
+    #[arg(long, hide = true)]
+    no_naive_bayes: bool,
     /// Choose the L2 penalty (among 0.03, 0.1, 0.3, 1) and a probability temperature per head by
     /// 3-fold cross-validation on the training rows; each head is fitted 13 times.
     #[arg(long)]
@@ -160,27 +167,34 @@ struct ModelOptions {
 
 impl ModelOptions {
     fn train_options(&self) -> Result<TrainOptions> {
-        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
-            return Err(Error::input(format!(
-                "--alpha must be a positive number, not {}",
-                self.alpha
-            )));
+        for (flag, alpha) in [("--alpha", self.alpha), ("--topic-alpha", self.topic_alpha)] {
+            if !(alpha > 0.0 && alpha.is_finite()) {
+                return Err(Error::input(format!(
+                    "{flag} must be a positive number, not {alpha}"
+                )));
+            }
         }
+        let solver = SoftmaxRegression {
+            alpha: self.alpha,
+            max_iterations: self.max_iter,
+            tolerance: self.tol,
+        };
         Ok(TrainOptions {
             features: FeatureOptions {
                 min_df: self.min_df.max(1),
                 negation: self.negation,
                 char_ngrams: self.char_ngrams,
             },
-            solver: SoftmaxRegression {
-                alpha: self.alpha,
-                max_iterations: self.max_iter,
-                tolerance: self.tol,
+            topic_solver: SoftmaxRegression {
+                alpha: self.topic_alpha,
+                ..solver.clone()
             },
+            solver,
             topic_aware_stance: !self.no_topic_features,
             balanced_stance: !self.no_balance,
             tune: self.tune,
             topic_head: true,
+            topic_naive_bayes: !self.no_naive_bayes,
         })
     }
 }

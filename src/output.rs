@@ -392,7 +392,15 @@ fn shorten_end(s: &str, width: usize) -> String {
 pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "rows read: {}", s.rows);
-    let _ = writeln!(out, "vocabulary: {} terms", s.vocabulary);
+    if s.common_terms < s.vocabulary {
+        let _ = writeln!(
+            out,
+            "vocabulary: {} terms ({} in at least --min-df rows; the rest for naive Bayes only)",
+            s.vocabulary, s.common_terms
+        );
+    } else {
+        let _ = writeln!(out, "vocabulary: {} terms", s.vocabulary);
+    }
     for h in &s.heads {
         let classes: Vec<String> = h.classes.iter().map(|(l, c)| format!("{l} {c}")).collect();
         let _ = writeln!(

@@ -19,6 +19,12 @@ pub struct CsrMatrix {
     values: Vec<f64>,
 }
 
+/// The entries of a row (sorted by column) that lie in the first `n` columns.
+pub fn leading_entries<'a>((idx, val): (&'a [u32], &'a [f64]), n: usize) -> (&'a [u32], &'a [f64]) {
+    let end = idx.partition_point(|&j| (j as usize) < n);
+    (&idx[..end], &val[..end])
+}
+
 impl CsrMatrix {
     /// An empty matrix with `n_cols` columns and no rows.
     pub fn new(n_cols: usize) -> Self {
@@ -72,6 +78,21 @@ impl CsrMatrix {
     pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// The matrix cut to its first `n` columns.
+    pub fn leading_columns(&self, n: usize) -> CsrMatrix {
+        if n >= self.n_cols {
+            return self.clone();
+        }
+        let mut m = CsrMatrix::new(n);
+        for i in 0..self.n_rows() {
+            let (idx, val) = leading_entries(self.row(i), n);
+            m.indices.extend_from_slice(idx);
+            m.values.extend_from_slice(val);
+            m.indptr.push(m.indices.len());
+        }
+        m
     }
 
     /// A new matrix made of the given rows, in the given order.
