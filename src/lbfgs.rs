@@ -37,7 +37,7 @@ impl Default for Settings {
             max_iterations: 500,
             gradient_tolerance: 1e-6,
             relative_decrease: 1e-12,
-            memory: 10,
+            memory: 5,
             diagonal: None,
         }
     }

@@ -160,7 +160,8 @@ struct ModelOptions {
     #[arg(long, hide = true)]
     no_naive_bayes: bool,
     /// Choose the L2 penalty (among 0.03, 0.1, 0.3, 1) and a probability temperature per head by
-    /// 3-fold cross-validation on the training rows; each head is fitted 13 times.
+    /// 3-fold cross-validation on the training rows, then fit each head to a tighter tolerance;
+    /// each head is fitted 13 times.
     #[arg(long)]
     tune: bool,
 }

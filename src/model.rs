@@ -53,6 +53,9 @@ pub struct TrainOptions {
     pub topic_naive_bayes: bool,
 }
 
+/// How much tighter than the default the final fit of a tuned head converges.
+const TUNED_TOLERANCE_DIVISOR: f64 = 10.0;
+
 /// Default L2 penalty of the topic head.
 pub const TOPIC_ALPHA: f64 = 1.0;
 
@@ -454,8 +457,7 @@ impl Head {
                 let (nb, stacked);
                 let x = if let Some(n_common) = naive_bayes {
                     let scores = ComplementNb::out_of_fold_scores(x, &y, k);
-                    stacked =
-                        crate::nb::append_scores(&x.leading_columns(n_common), &scores, k);
+                    stacked = crate::nb::append_scores(x, n_common, &scores, k);
                     nb = Some(ComplementNb::fit(x, &y, k));
                     &stacked
                 } else {
@@ -467,9 +469,15 @@ impl Head {
                 } else {
                     None
                 };
-                let solver = SoftmaxRegression {
-                    alpha: tuning.as_ref().map_or(solver.alpha, |t| t.alpha),
-                    ..solver.clone()
+                // A tuned head is fitted to a 10x tighter tolerance: --tune is the mode that
+                // spends time for accuracy, and this last fit is a small part of its cost.
+                let solver = match &tuning {
+                    Some(t) => SoftmaxRegression {
+                        alpha: t.alpha,
+                        tolerance: solver.tolerance / TUNED_TOLERANCE_DIVISOR,
+                        ..solver.clone()
+                    },
+                    None => solver.clone(),
                 };
                 let model = solver.fit_sparse(x, &y, k, weights)?;
                 let iterations = model.iterations();
@@ -646,13 +654,46 @@ impl Model {
         } else {
             Vec::new()
         };
-        let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
-            if topic_rows.is_empty() || !options.topic_head {
-                return Ok(None);
+        // Each head's input is built before the fitting starts, so that the full matrix can
+        // be freed first (the heads' solvers are what peaks the memory).
+        let stance_input = (!stance_rows.is_empty()).then(|| {
+            let xs = if stance_rows.len() == x.n_rows() {
+                x.leading_columns(n_common)
+            } else {
+                x.select_rows(&stance_rows).leading_columns(n_common)
+            };
+            if topics.is_empty() {
+                return (xs, TopicBlocks::default());
             }
+            let of_row: Vec<Option<usize>> = stance_rows
+                .iter()
+                .map(|&i| {
+                    examples[i]
+                        .topic
+                        .as_deref()
+                        .and_then(|t| topics.iter().position(|n| n == t))
+                })
+                .collect();
+            let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
+            (blocks.augment(&xs, &of_row), blocks)
+        });
+        let topic_input = if topic_rows.is_empty() || !options.topic_head {
+            drop(x);
+            None
+        } else if topic_rows.len() == x.n_rows() {
+            Some(x)
+        } else {
+            let xt = x.select_rows(&topic_rows);
+            drop(x);
+            Some(xt)
+        };
+        let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
+            let Some(xt) = &topic_input else {
+                return Ok(None);
+            };
             Head::fit(
                 "topic",
-                &x.select_rows(&topic_rows),
+                xt,
                 &topic_labels,
                 &HeadFit {
                     solver: &options.topic_solver,
@@ -665,32 +706,16 @@ impl Model {
             .map(Some)
         };
         let fit_stance = || -> Result<Option<(StanceHead, HeadSummary)>> {
-            if stance_rows.is_empty() {
+            let Some((xs, blocks)) = &stance_input else {
                 return Ok(None);
-            }
+            };
             let labels: Vec<&str> = stance_rows
                 .iter()
                 .map(|&i| examples[i].stance.as_deref().unwrap_or_default())
                 .collect();
-            let xs = x.select_rows(&stance_rows).leading_columns(n_common);
-            let (xs, blocks) = if topics.is_empty() {
-                (xs, TopicBlocks::default())
-            } else {
-                let of_row: Vec<Option<usize>> = stance_rows
-                    .iter()
-                    .map(|&i| {
-                        examples[i]
-                            .topic
-                            .as_deref()
-                            .and_then(|t| topics.iter().position(|n| n == t))
-                    })
-                    .collect();
-                let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
-                (blocks.augment(&xs, &of_row), blocks)
-            };
             let (head, summary) = Head::fit(
                 "stance",
-                &xs,
+                xs,
                 &labels,
                 &HeadFit {
                     solver: &options.solver,
@@ -704,7 +729,7 @@ impl Model {
                 StanceHead {
                     head,
                     topics: topics.clone(),
-                    blocks,
+                    blocks: blocks.clone(),
                 },
                 summary,
             )))

@@ -131,13 +131,14 @@ impl ComplementNb {
     }
 }
 
-/// Rows `x` with `scores` (row-major, `k` per row) appended as columns `x.n_cols()..+k`.
-pub fn append_scores(x: &CsrMatrix, scores: &[f64], k: usize) -> CsrMatrix {
-    let d = x.n_cols() as u32;
-    let mut out = CsrMatrix::new(x.n_cols() + k);
+/// The first `n` columns of rows `x` with `scores` (row-major, `k` per row) appended as columns
+/// `n..n + k`.
+pub fn append_scores(x: &CsrMatrix, n: usize, scores: &[f64], k: usize) -> CsrMatrix {
+    let d = n as u32;
+    let mut out = CsrMatrix::new(n + k);
     let mut entries = Vec::new();
     for i in 0..x.n_rows() {
-        let (idx, val) = x.row(i);
+        let (idx, val) = crate::sparse::leading_entries(x.row(i), n);
         entries.clear();
         entries.extend(idx.iter().copied().zip(val.iter().copied()));
         entries.extend((0..k as u32).map(|c| (d + c, scores[i * k + c as usize])));
@@ -195,8 +196,10 @@ mod tests {
         let (idx, val) = x.row(0);
         model.scores_into(idx, val, &mut s);
         assert_eq!(&oof[0..2], &s);
-        let appended = append_scores(&x, &oof, 2);
+        let appended = append_scores(&x, 5, &oof, 2);
         assert_eq!(appended.n_cols(), 7);
         assert_eq!(appended.row(0).0, [0, 1, 5, 6]);
+        let cut = append_scores(&x, 1, &oof, 2);
+        assert_eq!(cut.row(0).0, [0, 1, 2]);
     }
 }
