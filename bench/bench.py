@@ -561,9 +561,10 @@ def run_one_core(args, tmp, cache):
 
 
 def run_growth(args, tmp, cache):
-    """UKP train replicated k times. Two training set-ups: `default` (the defaults, min-df 2 and
-    alpha 0.1, what a user runs) and `scaled` (--min-df 2k --alpha 0.1k: the same vocabulary as 1x
-    and, since the loss is a sum over rows, the same minimiser, so only the row count grows).
+    """UKP train replicated k times. Two training set-ups: `default` (the defaults, min-df 2,
+    alpha 0.1, topic alpha 1: what a user runs) and `scaled` (--min-df 2k --alpha 0.1k
+    --topic-alpha 1k: the same common vocabulary as 1x and, since the loss is a sum over rows,
+    about the same minimiser, so mainly the row count grows).
     At 1x both are the same run. classify: the 1x model over the dev texts written k times."""
     prep = prepare("ukp", args.data_root, tmp, cache)
     cols, rows = read_csv(prep.csv)
@@ -593,7 +594,8 @@ def run_growth(args, tmp, cache):
         entry = {"factor": k, "train_rows": len(train) * k, "text_bytes": os.path.getsize(txt)}
         setups = [("default", [])]
         if k > 1:
-            setups.append(("scaled", ["--min-df", str(2 * k), "--alpha", repr(0.1 * k)]))
+            setups.append(("scaled", ["--min-df", str(2 * k), "--alpha", repr(0.1 * k),
+                                      "--topic-alpha", repr(1.0 * k)]))
         for setup, extra in setups:
             model = os.path.join(gdir, "ukp_x%d_%s.model" % (k, setup))
             cmd = [args.stance_bin, "train", "--data", csv_path, "--split", "train", "--model", model] + extra
@@ -859,11 +861,13 @@ def write_markdown(path, results, args):
         L.append("")
     else:
         L.append("UKP train (%s rows) written k times (copies get distinct ids), `stance train` (both "
-                 "heads) on it; median of %d runs. *default*: the default options (min-df 2, alpha 0.1), "
-                 "what a user runs; replication lifts every term's document frequency to at least k, so "
-                 "from 2x on min-df 2 keeps every term and the vocabulary jumps. *scaled*: `--min-df 2k "
-                 "--alpha 0.1k`, which keeps the 1x vocabulary and (the loss being a sum over rows) the "
-                 "1x minimiser, so only the row count grows. Iterations are L-BFGS iterations of the "
+                 "heads) on it; median of %d runs. *default*: the default options (min-df 2, alpha 0.1, "
+                 "topic alpha 1), what a user runs; replication lifts every term's document frequency "
+                 "to at least k, so from 2x on min-df 2 keeps every term and the logistic heads' "
+                 "vocabulary jumps. *scaled*: `--min-df 2k --alpha 0.1k --topic-alpha 1k`, which keeps "
+                 "the 1x common vocabulary and (the loss being a sum over rows) about the 1x minimiser, "
+                 "so mainly the row count grows. The vocabulary column counts all terms, those kept "
+                 "for the topic head's naive Bayes scores included. Iterations are L-BFGS iterations of the "
                  "topic / stance heads. `stance classify` runs the 1x model over the UKP dev texts "
                  "written k times." % (fint(g["factors"][0]["train_rows"]) if g["factors"] else "?",
                                        args.runs))
