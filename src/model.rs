@@ -295,7 +295,7 @@ pub struct Inspection {
 /// The `top` strongest columns per class of `model`, among columns `cols` (named by `name`).
 fn indicative(
     labels: &[String],
-    model: &SoftmaxModel,
+    weight: impl Fn(usize, usize) -> f64,
     cols: impl Iterator<Item = (usize, String)> + Clone,
     top: usize,
 ) -> Vec<Indicative> {
@@ -307,8 +307,8 @@ fn indicative(
             let mut scored: Vec<(f64, usize, String)> = cols
                 .clone()
                 .map(|(j, name)| {
-                    let mean = (0..k).map(|o| model.weight(j, o)).sum::<f64>() / k as f64;
-                    (model.weight(j, c) - mean, j, name)
+                    let mean = (0..k).map(|o| weight(j, o)).sum::<f64>() / k as f64;
+                    (weight(j, c) - mean, j, name)
                 })
                 .filter(|(w, _, _)| *w > 0.0)
                 .collect();
@@ -530,16 +530,33 @@ impl Head {
         (Cow::Owned(cols), Cow::Owned(vals))
     }
 
-    /// The name of input column `j` given the names of the featurizer's columns: the naive
-    /// Bayes columns are named after their class.
-    fn column_name(&self, j: u32, name: &impl Fn(u32) -> String) -> String {
-        match (&self.naive_bayes, &self.classifier) {
-            (Some(nb), Some(c)) if j as usize >= c.n_features() - nb.n_classes() => {
-                let class = j as usize + nb.n_classes() - c.n_features();
-                format!("(naive Bayes score for {})", self.labels[class])
-            }
-            _ => name(j),
+    /// Whether input column `j` reaches the scores: a column the classifier has a weight for,
+    /// or any featurizer column when naive Bayes scores are stacked (they read every column).
+    fn sees_column(&self, j: usize) -> bool {
+        match (&self.classifier, &self.naive_bayes) {
+            (Some(_), Some(nb)) => j < nb.n_features(),
+            (Some(c), None) => j < c.n_features(),
+            (None, _) => false,
         }
+    }
+
+    /// The weight of input column `j` for class `c` with the naive Bayes columns folded in.
+    /// The naive Bayes scores are linear in the row, so the head's class scores are
+    /// `intercept_c + sum_j x_j effective_weight(j, c)` exactly: explanations and inspection
+    /// can name words instead of "the naive Bayes score".
+    fn effective_weight(&self, j: usize, c: usize) -> f64 {
+        let Some(clf) = &self.classifier else {
+            return 0.0;
+        };
+        let Some(nb) = &self.naive_bayes else {
+            return clf.weight(j, c);
+        };
+        let k = nb.n_classes();
+        let first = clf.n_features() - k;
+        let own = if j < first { clf.weight(j, c) } else { 0.0 };
+        own + (0..k)
+            .map(|from| clf.weight(first + from, c) * nb.centred_weight(j, from))
+            .sum::<f64>()
     }
 
     /// The prediction that `distribution` (over this head's labels) gives: its most likely
@@ -567,8 +584,6 @@ impl Head {
         name: impl Fn(u32) -> String,
     ) -> Explanation {
         let p = self.predict_row(idx, val);
-        let row = self.input_row(idx, val);
-        let (idx, val) = (&row.0[..], &row.1[..]);
         let best = self.labels.iter().position(|l| *l == p.label).unwrap_or(0);
         let runner_up = (0..self.labels.len())
             .filter(|&c| c != best)
@@ -577,19 +592,21 @@ impl Head {
                     .total_cmp(&p.distribution[b])
                     .then(b.cmp(&a))
             });
-        let mut evidence: Vec<(u32, f64)> = match (&self.classifier, runner_up) {
-            (Some(c), Some(r)) => idx
+        let mut evidence: Vec<(u32, f64)> = match runner_up {
+            Some(r) => idx
                 .iter()
                 .zip(val)
+                .filter(|&(&j, _)| self.sees_column(j as usize))
                 .map(|(&j, &v)| {
+                    let j_ = j as usize;
                     (
                         j,
-                        v * (c.weight(j as usize, best) - c.weight(j as usize, r)),
+                        v * (self.effective_weight(j_, best) - self.effective_weight(j_, r)),
                     )
                 })
                 .filter(|&(_, w)| w > 0.0)
                 .collect(),
-            _ => Vec::new(),
+            None => Vec::new(),
         };
         evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Explanation {
@@ -599,7 +616,7 @@ impl Head {
                 .into_iter()
                 .take(top)
                 .map(|(j, weight)| Evidence {
-                    feature: self.column_name(j, &name),
+                    feature: name(j),
                     weight,
                 })
                 .collect(),
@@ -930,13 +947,15 @@ impl Model {
         let shared = (0..self.featurizer.n_common()).map(|j| (j, name(j)));
         let mut out = Inspection::default();
         if let Some(h) = &self.topic {
-            if let Some(c) = &h.classifier {
-                out.topic = indicative(&h.labels, c, shared.clone(), top);
+            if h.classifier.is_some() {
+                let weight = |j, c| h.effective_weight(j, c);
+                out.topic = indicative(&h.labels, weight, shared.clone(), top);
             }
         }
         if let Some(s) = &self.stance {
             if let Some(c) = &s.head.classifier {
-                out.stance = indicative(&s.head.labels, c, shared.clone(), top);
+                let weight = |j, k| c.weight(j, k);
+                out.stance = indicative(&s.head.labels, weight, shared.clone(), top);
                 for (t, topic) in s.topics.iter().enumerate() {
                     let offset = s.blocks.offsets[t] as usize;
                     let cols = s.blocks.columns[t]
@@ -945,7 +964,7 @@ impl Model {
                         .map(move |(k, &j)| (offset + k, j as usize))
                         .map(|(col, j)| (col, name(j)));
                     out.stance_by_topic
-                        .push((topic.clone(), indicative(&s.head.labels, c, cols, top)));
+                        .push((topic.clone(), indicative(&s.head.labels, weight, cols, top)));
                 }
             }
         }
@@ -1367,6 +1386,38 @@ mod tests {
                         "a row's own topic copies all its terms"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn effective_weights_reproduce_the_stacked_topic_scores() {
+        let (model, _) = Model::train(&small_corpus(), &TrainOptions::default(), |_| {}).unwrap();
+        let head = model.topic.as_ref().unwrap();
+        assert!(
+            head.naive_bayes.is_some(),
+            "the topic head stacks naive Bayes by default"
+        );
+        let clf = head.classifier.as_ref().unwrap();
+        let x = model
+            .featurizer
+            .transform(&["they back the visa rules", "a tax plan nobody has seen"]);
+        for i in 0..x.n_rows() {
+            let (idx, val) = x.row(i);
+            let row = head.input_row(idx, val);
+            let mut stacked = vec![0.0; head.labels.len()];
+            clf.logits_into(&row.0, &row.1, &mut stacked);
+            for (c, &z) in stacked.iter().enumerate() {
+                let folded = clf.intercept(c)
+                    + idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&j, &v)| v * head.effective_weight(j as usize, c))
+                        .sum::<f64>();
+                assert!(
+                    (z - folded).abs() < 1e-9,
+                    "row {i} class {c}: {z} vs {folded}"
+                );
             }
         }
     }

@@ -113,6 +113,14 @@ impl ComplementNb {
         scores
     }
 
+    /// The weight of column `j` in class `c`'s centred score (its share of
+    /// [`ComplementNb::scores_into`]: the score of a row is the sum of `x_j` times this).
+    pub fn centred_weight(&self, j: usize, c: usize) -> f64 {
+        let k = self.n_classes;
+        let row = &self.weights[j * k..(j + 1) * k];
+        row[c] - row.iter().sum::<f64>() / k as f64
+    }
+
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.n_classes
