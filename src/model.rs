@@ -53,6 +53,18 @@ pub struct TrainOptions {
     pub topic_naive_bayes: bool,
 }
 
+/// Hands the heap memory freed so far back to the system. glibc keeps freed chunks in the arena
+/// of the thread that allocated them; featurizing allocates on every worker thread, and without
+/// this a third of `train`'s peak RSS was such idle memory (UKP: 177 MB for the topic head alone,
+/// 125 MB with one arena).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// How much tighter than the default the final fit of a tuned head converges.
 const TUNED_TOLERANCE_DIVISOR: f64 = 10.0;
 
@@ -704,6 +716,7 @@ impl Model {
             drop(x);
             Some(xt)
         };
+        release_freed_memory();
         let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
             let Some(xt) = &topic_input else {
                 return Ok(None);
