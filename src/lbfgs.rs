@@ -24,6 +24,11 @@ pub struct Settings {
     pub gradient_tolerance: f64,
     /// Stop when an iteration lowers the objective by less than this fraction of its value.
     pub relative_decrease: f64,
+    /// The gradient test only stops the search once the last iteration lowered the objective
+    /// by at most this fraction of its value: a gradient that dips under the tolerance while
+    /// the objective still falls fast (it happens with a diagonal initial matrix) does not end
+    /// it.
+    pub settled_decrease: f64,
     /// Number of curvature pairs kept.
     pub memory: usize,
     /// A diagonal estimate of the inverse Hessian, up to scale (the initial matrix of each
@@ -37,6 +42,7 @@ impl Default for Settings {
             max_iterations: 500,
             gradient_tolerance: 1e-6,
             relative_decrease: 1e-12,
+            settled_decrease: f64::INFINITY,
             memory: 5,
             diagonal: None,
         }
@@ -167,8 +173,13 @@ pub fn minimize(
     let mut alphas = vec![0.0; settings.memory];
     let mut last_yy = 1.0;
     let mut iterations = 0;
+    // Relative decrease of the objective in the last iteration.
+    let mut last_decrease = f64::INFINITY;
     while iterations < settings.max_iterations {
-        if !fx.is_finite() || dot(&g, &g).sqrt() <= settings.gradient_tolerance {
+        if !fx.is_finite()
+            || (dot(&g, &g).sqrt() <= settings.gradient_tolerance
+                && last_decrease <= settings.settled_decrease)
+        {
             break;
         }
         iterations += 1;
@@ -252,6 +263,7 @@ pub fn minimize(
             last_yy = yy;
         }
         let decrease = fx - f_new;
+        last_decrease = decrease / f_new.abs().max(1.0);
         std::mem::swap(&mut x, &mut x_new);
         fx = f_new;
         g = g_new;
@@ -347,6 +359,27 @@ mod tests {
         for (i, xi) in scaled.x.iter().enumerate() {
             assert!((xi - i as f64).abs() < 1e-6, "x[{i}] = {xi}");
         }
+    }
+
+    #[test]
+    fn a_small_gradient_does_not_stop_a_search_whose_objective_still_falls_fast() {
+        // f(x) = 1 + sum (x_i - 3)^2 from 0: the gradient norm starts at 6 sqrt(10) = 19.
+        let f = |x: &[f64]| {
+            let v = 1.0 + x.iter().map(|xi| (xi - 3.0).powi(2)).sum::<f64>();
+            (v, x.iter().map(|xi| 2.0 * (xi - 3.0)).collect())
+        };
+        let loose = Settings {
+            gradient_tolerance: 100.0,
+            ..Settings::default()
+        };
+        assert_eq!(minimize(f, vec![0.0; 10], &loose).iterations, 0);
+        let guarded = Settings {
+            settled_decrease: 1e-3,
+            ..loose
+        };
+        let s = minimize(f, vec![0.0; 10], &guarded);
+        assert!(s.iterations > 0);
+        assert!(s.objective < 1.0 + 1e-3, "objective {}", s.objective);
     }
 
     #[test]

@@ -20,6 +20,10 @@ use crate::error::{Error, Result};
 use crate::lbfgs;
 use crate::sparse::CsrMatrix;
 
+/// The gradient test stops the solver only after an iteration that lowered the objective by at
+/// most this fraction ([`lbfgs::Settings::settled_decrease`]).
+const SETTLED_DECREASE: f64 = 1e-3;
+
 /// Rows per block when computing the loss (fixed so that sums do not depend on thread count).
 const ROW_BLOCK: usize = 512;
 /// Columns per block when computing the gradient.
@@ -198,6 +202,7 @@ impl SoftmaxRegression {
         let settings = lbfgs::Settings {
             max_iterations: self.max_iterations,
             gradient_tolerance: self.tolerance * n,
+            settled_decrease: SETTLED_DECREASE,
             diagonal: Some(problem.hessian_diagonal_inverse()),
             ..lbfgs::Settings::default()
         };
