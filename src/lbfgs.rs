@@ -282,11 +282,9 @@ pub fn minimize(
 mod tests {
     use super::*;
 
-    #[test]
-    fn minimises_an_ill_conditioned_quadratic() {
-        // f(x) = sum_i c_i (x_i - i)^2 with condition number 1e2.
-        let c: Vec<f64> = (0..50).map(|i| 10f64.powf(2.0 * i as f64 / 49.0)).collect();
-        let f = |x: &[f64]| {
+    /// `f(x) = sum_i c_i (x_i - i)^2` and its gradient.
+    fn scaled_quadratic(c: &[f64]) -> impl Fn(&[f64]) -> (f64, Vec<f64>) + Copy + '_ {
+        move |x: &[f64]| {
             let v = x
                 .iter()
                 .enumerate()
@@ -298,7 +296,14 @@ mod tests {
                 .map(|(i, xi)| 2.0 * c[i] * (xi - i as f64))
                 .collect();
             (v, g)
-        };
+        }
+    }
+
+    #[test]
+    fn minimises_an_ill_conditioned_quadratic() {
+        // f(x) = sum_i c_i (x_i - i)^2 with condition number 1e2.
+        let c: Vec<f64> = (0..50).map(|i| 10f64.powf(2.0 * i as f64 / 49.0)).collect();
+        let f = scaled_quadratic(&c);
         let s = minimize(
             f,
             vec![0.0; 50],
@@ -322,19 +327,7 @@ mod tests {
         let c: Vec<f64> = (0..n)
             .map(|i| 10f64.powf(6.0 * i as f64 / (n - 1) as f64))
             .collect();
-        let f = |x: &[f64]| {
-            let v = x
-                .iter()
-                .enumerate()
-                .map(|(i, xi)| c[i] * (xi - i as f64).powi(2))
-                .sum();
-            let g = x
-                .iter()
-                .enumerate()
-                .map(|(i, xi)| 2.0 * c[i] * (xi - i as f64))
-                .collect();
-            (v, g)
-        };
+        let f = scaled_quadratic(&c);
         let settings = Settings {
             gradient_tolerance: 1e-6,
             relative_decrease: 0.0,
