@@ -1,4 +1,5 @@
-//! A model that `Model::from_bytes` accepts must be usable: predicting with it must not panic.
+//! A model that `Model::from_bytes` accepts must be usable: predicting (alone and within an
+//! article), explaining and inspecting with it must not panic.
 //! The input is a model payload; the target adds a valid header and checksum, so it reaches
 //! models that are well-formed postcard but internally inconsistent (for example fewer idf
 //! weights than vocabulary terms, or a classifier sized for other features).
@@ -32,5 +33,9 @@ fuzz_target!(|data: &[u8]| {
             Some("transport".to_string()),
         ];
         let _ = model.predict(&texts, Some(&topics));
+        let _ = model.predict_in_article(&texts, &[true, true, false], 0.5);
+        let _ = model.explain(texts[0], None, 3);
+        let _ = model.explain(texts[1], Some("housing"), 3);
+        let _ = model.inspect(3, &Default::default());
     }
 });
