@@ -393,7 +393,7 @@ fn evaluate(args: EvalArgs) -> Result<u8> {
                 text: e.text.clone(),
                 gold_topic: e.topic.clone(),
                 gold_stance: e.stance.clone(),
-                explained: model.explain(&e.text, e.topic.as_deref(), args.explain_top),
+                explained: model.explain(&e.text, e.topic.as_deref(), None, args.explain_top),
             })
             .collect()
     } else {
@@ -607,19 +607,13 @@ fn process_article(
                 topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
                 stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
                 stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
-                // The stance is explained under the topic it was predicted with (given, or
-                // mixed with the article's), so the explained label is the one printed.
+                // The explained labels are the printed ones: the topic mixed with the article's,
+                // and the stance under the topic it was predicted with (given, or that one).
                 explanation: match (labeller.model, labeller.explain) {
-                    (Some(m), Some(n)) if labelled => Some(
-                        m.explain(
-                            s.text,
-                            labeller
-                                .topic
-                                .as_deref()
-                                .or(l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()))),
-                            n,
-                        ),
-                    ),
+                    (Some(m), Some(n)) if labelled => {
+                        let printed = l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()));
+                        Some(m.explain(s.text, labeller.topic.as_deref().or(printed), printed, n))
+                    }
                     _ => None,
                 },
             };

@@ -594,9 +594,13 @@ impl Head {
         val: &[f64],
         top: usize,
         name: impl Fn(u32) -> String,
+        label: Option<&str>,
     ) -> Explanation {
         let p = self.predict_row(idx, val);
-        let best = self.labels.iter().position(|l| *l == p.label).unwrap_or(0);
+        let label = label
+            .filter(|l| self.labels.iter().any(|n| n == l))
+            .unwrap_or(&p.label);
+        let best = self.labels.iter().position(|l| l == label).unwrap_or(0);
         let runner_up = (0..self.labels.len())
             .filter(|&c| c != best)
             .max_by(|&a, &b| {
@@ -622,7 +626,7 @@ impl Head {
         };
         evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Explanation {
-            label: p.label,
+            label: self.labels[best].clone(),
             versus: runner_up.map(|r| self.labels[r].clone()),
             evidence: evidence
                 .into_iter()
@@ -910,7 +914,17 @@ impl Model {
     /// Explains the prediction for `text`: for each head, the `top` features that pushed most
     /// toward the predicted label against the runner-up. `topic` is given to the stance head
     /// as in [`Model::predict`]. Features are shown as the words of `text` they came from.
-    pub fn explain(&self, text: &str, topic: Option<&str>, top: usize) -> Explained {
+    ///
+    /// `topic_label` is the topic to explain, where it is not the topic head's own choice for the
+    /// statement alone (`classify` prints the topic mixed with the article's); the evidence is
+    /// then for that label against the strongest other.
+    pub fn explain(
+        &self,
+        text: &str,
+        topic: Option<&str>,
+        topic_label: Option<&str>,
+        top: usize,
+    ) -> Explained {
         let x = self.featurizer.transform(&[text]);
         let (idx, val) = x.row(0);
         let readable = crate::features::surface_forms(text);
@@ -921,23 +935,24 @@ impl Model {
         let topic_explained = self
             .topic
             .as_ref()
-            .map(|h| h.explain_row(idx, val, top, term));
+            .map(|h| h.explain_row(idx, val, top, term, topic_label));
         let stance = self.stance.as_ref().map(|s| {
             let chosen = topic.or(topic_explained.as_ref().map(|e| e.label.as_str()));
             match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                 Some(t) => {
                     let (idx, val) = leading_entries((idx, val), s.blocks.n_shared);
                     let (aug_idx, aug_val) = s.blocks.row_with_topic(idx, val, t);
-                    s.head.explain_row(&aug_idx, &aug_val, top, |j| {
+                    let name = |j: u32| {
                         if (j as usize) < s.blocks.n_shared {
                             term(j)
                         } else {
                             let k = (j - s.blocks.offsets[t]) as usize;
                             format!("{} [{}]", term(s.blocks.columns[t][k]), s.topics[t])
                         }
-                    })
+                    };
+                    s.head.explain_row(&aug_idx, &aug_val, top, name, None)
                 }
-                None => s.head.explain_row(idx, val, top, term),
+                None => s.head.explain_row(idx, val, top, term, None),
             }
         });
         Explained {

@@ -188,9 +188,10 @@ fn a_50_mb_single_line_is_segmented_without_trouble() {
 }
 
 #[test]
-fn explanations_explain_the_printed_stance() {
-    // With article context the stance is predicted under the mixed topic; the explanation must
-    // use that topic too (it once used the statement's own topic and explained another label).
+fn explanations_explain_the_printed_topic_and_stance() {
+    // With article context the topic is mixed with the article's and the stance is predicted
+    // under that topic; the explanations must explain those labels (they once explained the
+    // statement's own topic, and the stance under it).
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/articles");
     let out = stance(&[
         "classify",
@@ -208,5 +209,6 @@ fn explanations_explain_the_printed_stance() {
     assert!(explained.len() > 100);
     for r in explained {
         assert_eq!(r["explanation"]["stance"]["label"], r["stance"], "{r}");
+        assert_eq!(r["explanation"]["topic"]["label"], r["topic"], "{r}");
     }
 }

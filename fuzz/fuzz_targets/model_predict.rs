@@ -34,8 +34,8 @@ fuzz_target!(|data: &[u8]| {
         ];
         let _ = model.predict(&texts, Some(&topics));
         let _ = model.predict_in_article(&texts, &[true, true, false], 0.5);
-        let _ = model.explain(texts[0], None, 3);
-        let _ = model.explain(texts[1], Some("housing"), 3);
+        let _ = model.explain(texts[0], None, None, 3);
+        let _ = model.explain(texts[1], Some("housing"), Some("transport"), 3);
         let _ = model.inspect(3, &Default::default());
     }
 });
