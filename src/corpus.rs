@@ -151,7 +151,8 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
             options.text_col
         )));
     }
-    if let Some(line) = unterminated_quote_line(bytes) {
+    let lines = LineStarts::new(bytes);
+    if let Some(line) = unterminated_quote_at(bytes).map(|b| lines.line_of(b)) {
         return Err(Error::input(format!(
             "{name}: line {line}: a quoted field opened here is never closed; add the closing `\"`"
         )));
@@ -161,7 +162,7 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         .from_reader(bytes);
     let header = reader
         .byte_headers()
-        .map_err(|e| csv_error(&name, e))?
+        .map_err(|e| csv_error(&name, &lines, e))?
         .clone();
     let header: Vec<String> = header
         .iter()
@@ -234,9 +235,9 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(&name, e)),
+            Err(e) => return Err(csv_error(&name, &lines, e)),
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
         let field = |i: usize| -> Result<&str> {
             let raw = record.get(i).unwrap_or_default();
             std::str::from_utf8(raw).map_err(|e| {
@@ -300,20 +301,61 @@ pub fn parse(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<Corpus>
     })
 }
 
-fn csv_error(name: &std::path::Display<'_>, err: csv::Error) -> Error {
+/// Where each line of a file starts, counting `\n`, `\r\n` and a lone `\r` as one line break
+/// each. The csv crate reads all three as record ends but counts lines by `\n` only, so in a file
+/// with old Mac line ends every error said "line 1".
+struct LineStarts<'a> {
+    bytes: &'a [u8],
+    starts: Vec<u64>,
+}
+
+impl<'a> LineStarts<'a> {
+    fn new(bytes: &'a [u8]) -> LineStarts<'a> {
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i as u64 + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    starts.push(i as u64 + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        LineStarts { bytes, starts }
+    }
+
+    /// The 1-based line of the record or field that starts at byte offset `byte`. Line-break
+    /// bytes there are skipped first: the csv crate can place a record just after the `\r` of
+    /// a `\r\n`.
+    fn line_of(&self, byte: u64) -> u64 {
+        let rest = self.bytes.get(byte as usize..).unwrap_or_default();
+        let skip = rest
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let byte = byte + skip as u64;
+        self.starts.partition_point(|&start| start <= byte) as u64
+    }
+}
+
+fn csv_error(name: &std::path::Display<'_>, lines: &LineStarts<'_>, err: csv::Error) -> Error {
     match err.kind() {
         csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Error::input(format!(
             "{name}: line {}: {len} fields where the header has {expected_len}; quote fields that contain commas",
-            pos.as_ref().map_or(0, |p| p.line())
+            pos.as_ref().map_or(0, |p| lines.line_of(p.byte()))
         )),
         _ => Error::input(format!("{name}: {err}")),
     }
 }
 
-/// The line of a quoted field that is never closed, if any (RFC 4180 quoting: a field that
-/// starts with `"` runs to the next `"` not followed by another `"`).
-fn unterminated_quote_line(bytes: &[u8]) -> Option<u64> {
-    let mut line = 1u64;
+/// The byte offset of a quoted field that is never closed, if any (RFC 4180 quoting: a field
+/// that starts with `"` runs to the next `"` not followed by another `"`).
+fn unterminated_quote_at(bytes: &[u8]) -> Option<u64> {
     let mut in_quotes = false;
     let mut field_start = true;
     let mut opened_at = 0;
@@ -327,14 +369,10 @@ fn unterminated_quote_line(bytes: &[u8]) -> Option<u64> {
                 } else {
                     in_quotes = false;
                 }
-            } else if b == b'\n' {
-                line += 1;
             }
         } else if b == b'"' && field_start {
             in_quotes = true;
-            opened_at = line;
-        } else if b == b'\n' {
-            line += 1;
+            opened_at = i as u64;
         }
         field_start = matches!(b, b',' | b'\n' | b'\r') && !in_quotes;
         i += 1;
@@ -424,6 +462,17 @@ mod tests {
             .starts_with("t.csv: line 3, field `text`: invalid UTF-8"));
         assert!(msg(b"text,topic\na,b\nc,d,e\n")
             .starts_with("t.csv: line 3: 3 fields where the header has 2"));
+        // Old Mac line ends (a lone \r) and Windows ones count lines too.
+        for end in ["\r", "\r\n"] {
+            let csv = |rows: &[&str]| rows.join(end).into_bytes();
+            assert!(msg(&csv(&["text,topic", "a,b", "c,d", "e,f,g", ""]))
+                .starts_with("t.csv: line 4: 3 fields where the header has 2"));
+            assert!(msg(&csv(&["text,topic", "a,b", "\"open,c", "d,e", ""]))
+                .starts_with("t.csv: line 3: a quoted field opened here is never closed"));
+            let mut bad = csv(&["text,topic", "a,b", "c,d", ""]);
+            bad.extend_from_slice(b"x\xff,y");
+            assert!(msg(&bad).starts_with("t.csv: line 4, field `text`: invalid UTF-8"));
+        }
     }
 
     #[test]
