@@ -302,10 +302,17 @@ impl SoftmaxModel {
         for (&j, &v) in idx.iter().zip(val) {
             let j = j as usize;
             if j < self.n_features {
-                for (o, &w) in out.iter_mut().zip(&self.weights[j * k..(j + 1) * k]) {
-                    *o += v * w;
-                }
+                self.add_feature(j, v, out);
             }
+        }
+    }
+
+    /// Adds feature `j`'s weights times `v` to the class scores in `out` (`j` must be below
+    /// [`SoftmaxModel::n_features`]): for callers that add entries a row does not store.
+    pub fn add_feature(&self, j: usize, v: f64, out: &mut [f64]) {
+        let k = self.n_classes;
+        for (o, &w) in out.iter_mut().zip(&self.weights[j * k..(j + 1) * k]) {
+            *o += v * w;
         }
     }
 }

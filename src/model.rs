@@ -6,7 +6,6 @@
 //! learned once while a word may lean differently per topic. At prediction time the topic is the
 //! one given by the caller or else the topic head's prediction.
 
-use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -197,12 +196,18 @@ impl TopicBlocks {
 
     /// Appends to `out` the copies of a row's entries for `topic`; `idx` must be sorted.
     fn extend_row(&self, idx: &[u32], val: &[f64], topic: usize, out: &mut Vec<(u32, f64)>) {
+        self.for_each_copy(idx, val, topic, |column, v| out.push((column, v)));
+    }
+
+    /// Calls `f(column, value)` for the copy in `topic`'s block of each entry of a row that has
+    /// one, in the row's order.
+    fn for_each_copy(&self, idx: &[u32], val: &[f64], topic: usize, mut f: impl FnMut(u32, f64)) {
         let topic = topic as u32;
         for (&j, &v) in idx.iter().zip(val) {
             let j = j as usize;
             let copies = &self.copies[self.copy_start[j] as usize..self.copy_start[j + 1] as usize];
             if let Some(&(_, column)) = copies.iter().find(|&&(t, _)| t == topic) {
-                out.push((column, v));
+                f(column, v);
             }
         }
     }
@@ -508,18 +513,51 @@ impl Head {
     }
 
     fn predict_row(&self, idx: &[u32], val: &[f64]) -> Prediction {
+        self.predict_row_with(idx, val, |_, _| {})
+    }
+
+    /// [`Head::predict_row`], adding the columns the classifier has weights for and then the
+    /// naive Bayes scores straight into the class scores (no stacked row is built), with
+    /// `extra` adding the scores of entries the row does not store (a stance row's topic
+    /// copies).
+    fn predict_row_with(
+        &self,
+        idx: &[u32],
+        val: &[f64],
+        extra: impl FnOnce(&SoftmaxModel, &mut [f64]),
+    ) -> Prediction {
         let mut probs = vec![1.0; self.labels.len()];
         if let Some(c) = &self.classifier {
-            let row = self.input_row(idx, val);
-            c.logits_into(&row.0, &row.1, &mut probs);
+            match &self.naive_bayes {
+                None => c.logits_into(idx, val, &mut probs),
+                Some(nb) => {
+                    let k = nb.n_classes();
+                    let mut scores = vec![0.0; k];
+                    nb.scores_into(idx, val, &mut scores);
+                    let first = c.n_features() - k;
+                    let (idx, val) = leading_entries((idx, val), first);
+                    c.logits_into(idx, val, &mut probs);
+                    for (from, &score) in scores.iter().enumerate() {
+                        c.add_feature(first + from, score, &mut probs);
+                    }
+                }
+            }
+            extra(c, &mut probs);
             softmax_in_place(&mut probs, self.temperature);
         }
         self.prediction(probs)
     }
 
     /// The row the classifier sees: the columns of `(idx, val)` it has weights for, then the
-    /// naive Bayes scores (of the whole row), if any.
-    fn input_row<'r>(&self, idx: &'r [u32], val: &'r [f64]) -> (Cow<'r, [u32]>, Cow<'r, [f64]>) {
+    /// naive Bayes scores (of the whole row), if any. Prediction adds the same terms without
+    /// building it; tests use it as the reference.
+    #[cfg(test)]
+    fn input_row<'r>(
+        &self,
+        idx: &'r [u32],
+        val: &'r [f64],
+    ) -> (std::borrow::Cow<'r, [u32]>, std::borrow::Cow<'r, [f64]>) {
+        use std::borrow::Cow;
         let Some(c) = &self.classifier else {
             return (Cow::Borrowed(idx), Cow::Borrowed(val));
         };
@@ -851,8 +889,11 @@ impl Model {
                     match chosen.and_then(|t| s.topics.iter().position(|n| n == t)) {
                         Some(t) => {
                             let (idx, val) = leading_entries((idx, val), s.blocks.n_shared);
-                            let (aug_idx, aug_val) = s.blocks.row_with_topic(idx, val, t);
-                            s.head.predict_row(&aug_idx, &aug_val)
+                            s.head.predict_row_with(idx, val, |c, scores| {
+                                s.blocks.for_each_copy(idx, val, t, |column, v| {
+                                    c.add_feature(column as usize, v, scores)
+                                })
+                            })
                         }
                         None => s.head.predict_row(idx, val),
                     }
@@ -1446,6 +1487,22 @@ mod tests {
                     (z - folded).abs() < 1e-9,
                     "row {i} class {c}: {z} vs {folded}"
                 );
+            }
+            // Prediction adds the same terms in the same order without building the row.
+            softmax_in_place(&mut stacked, head.temperature);
+            assert_eq!(head.predict_row(idx, val).distribution, stacked);
+            // So does the stance head with a topic's copies.
+            let s = model.stance.as_ref().unwrap();
+            let sc = s.head.classifier.as_ref().unwrap();
+            for t in 0..s.topics.len() {
+                let (ci, cv) = leading_entries((idx, val), s.blocks.n_shared);
+                let (aug_idx, aug_val) = s.blocks.row_with_topic(ci, cv, t);
+                let mut expected = vec![0.0; s.head.labels.len()];
+                sc.logits_into(&aug_idx, &aug_val, &mut expected);
+                softmax_in_place(&mut expected, s.head.temperature);
+                let given = vec![Some(s.topics[t].clone()); x.n_rows()];
+                let got = model.add_stances(&x, vec![None; x.n_rows()], Some(&given));
+                assert_eq!(got[i].stance.as_ref().unwrap().distribution, expected);
             }
         }
     }
