@@ -64,6 +64,19 @@ fn release_freed_memory() {
     }
 }
 
+/// The bytes of a model file holding `payload`: the header (signature, format version, payload
+/// length, CRC-32 of the payload), then the payload. For [`Model::to_bytes`], and for tests and
+/// fuzz targets that build model files around arbitrary payloads.
+pub fn frame_payload(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
 /// How much tighter than the default the final fit of a tuned head converges.
 const TUNED_TOLERANCE_DIVISOR: f64 = 10.0;
 
@@ -778,7 +791,7 @@ impl Model {
             .map(Some)
         };
         let fit_stance = || -> Result<Option<(StanceHead, HeadSummary)>> {
-            let Some((xs, blocks)) = &stance_input else {
+            let Some((xs, blocks)) = stance_input else {
                 return Ok(None);
             };
             let labels: Vec<&str> = stance_rows
@@ -787,7 +800,7 @@ impl Model {
                 .collect();
             let (head, summary) = Head::fit(
                 "stance",
-                xs,
+                &xs,
                 &labels,
                 &HeadFit {
                     solver: &options.solver,
@@ -800,8 +813,8 @@ impl Model {
             Ok(Some((
                 StanceHead {
                     head,
-                    topics: topics.clone(),
-                    blocks: blocks.clone(),
+                    topics,
+                    blocks,
                 },
                 summary,
             )))
@@ -1127,13 +1140,7 @@ impl Model {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let payload = postcard::to_stdvec(self)
             .map_err(|e| Error::internal(format!("cannot encode model: {e}")))?;
-        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        out.extend_from_slice(&payload);
-        Ok(out)
+        Ok(frame_payload(&payload))
     }
 
     /// Reads a model from the bytes of a model file; errors say what is wrong with them.

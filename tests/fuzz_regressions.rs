@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use stance::model::{Model, FORMAT_VERSION};
+use stance::model::{frame_payload, Model};
 
 fn regression(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -24,12 +24,7 @@ fn model_predict_1() {
     } else {
         &data[..]
     };
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(b"STANCEML");
-    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    bytes.extend_from_slice(payload);
+    let bytes = frame_payload(payload);
     if let Ok(model) = Model::from_bytes(&bytes) {
         let texts = ["We back the new rent cap.", ""];
         let _ = model.predict(&texts, None);

@@ -5,17 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stance::model::{Model, FORMAT_VERSION};
-
-fn with_header(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24 + payload.len());
-    out.extend_from_slice(b"STANCEML");
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    out.extend_from_slice(payload);
-    out
-}
+use stance::model::{frame_payload, Model};
 
 fn check(bytes: &[u8]) {
     if let Ok(model) = Model::from_bytes(bytes) {
@@ -37,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
     } else {
         data
     };
-    check(&with_header(payload));
+    check(&frame_payload(payload));
 });

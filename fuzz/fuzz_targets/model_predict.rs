@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stance::model::{Model, FORMAT_VERSION};
+use stance::model::{frame_payload, Model};
 
 fuzz_target!(|data: &[u8]| {
     let payload = if data.starts_with(b"STANCEML") && data.len() >= 24 {
@@ -14,12 +14,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         data
     };
-    let mut bytes = Vec::with_capacity(24 + payload.len());
-    bytes.extend_from_slice(b"STANCEML");
-    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    bytes.extend_from_slice(payload);
+    let bytes = frame_payload(payload);
     if let Ok(model) = Model::from_bytes(&bytes) {
         let texts = [
             "We back the new rent cap.",
