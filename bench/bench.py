@@ -562,7 +562,7 @@ def run_one_core(args, tmp, cache):
 
 def run_growth(args, tmp, cache):
     """UKP train replicated k times. Two training set-ups: `default` (the defaults, min-df 2,
-    alpha 0.1, topic alpha 1: what a user runs) and `scaled` (--min-df 2k --alpha 0.1k
+    alpha 0.3, topic alpha 1: what a user runs) and `scaled` (--min-df 2k --alpha 0.3k
     --topic-alpha 1k: the same common vocabulary as 1x and, since the loss is a sum over rows,
     about the same minimiser, so mainly the row count grows).
     At 1x both are the same run. classify: the 1x model over the dev texts written k times."""
@@ -594,7 +594,7 @@ def run_growth(args, tmp, cache):
         entry = {"factor": k, "train_rows": len(train) * k, "text_bytes": os.path.getsize(txt)}
         setups = [("default", [])]
         if k > 1:
-            setups.append(("scaled", ["--min-df", str(2 * k), "--alpha", repr(0.1 * k),
+            setups.append(("scaled", ["--min-df", str(2 * k), "--alpha", repr(0.3 * k),
                                       "--topic-alpha", repr(1.0 * k)]))
         for setup, extra in setups:
             model = os.path.join(gdir, "ukp_x%d_%s.model" % (k, setup))
@@ -861,10 +861,10 @@ def write_markdown(path, results, args):
         L.append("")
     else:
         L.append("UKP train (%s rows) written k times (copies get distinct ids), `stance train` (both "
-                 "heads) on it; median of %d runs. *default*: the default options (min-df 2, alpha 0.1, "
+                 "heads) on it; median of %d runs. *default*: the default options (min-df 2, alpha 0.3, "
                  "topic alpha 1), what a user runs; replication lifts every term's document frequency "
                  "to at least k, so from 2x on min-df 2 keeps every term and the logistic heads' "
-                 "vocabulary jumps. *scaled*: `--min-df 2k --alpha 0.1k --topic-alpha 1k`, which keeps "
+                 "vocabulary jumps. *scaled*: `--min-df 2k --alpha 0.3k --topic-alpha 1k`, which keeps "
                  "the 1x common vocabulary and (the loss being a sum over rows) about the 1x minimiser, "
                  "so mainly the row count grows. The vocabulary column counts all terms, those kept "
                  "for the topic head's naive Bayes scores included. Iterations are L-BFGS iterations of the "

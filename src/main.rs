@@ -14,7 +14,7 @@ use stance::eval;
 use stance::features::FeatureOptions;
 use stance::input::ArticleReader;
 use stance::linear::SoftmaxRegression;
-use stance::model::{self, Model, Stage, TrainOptions, TOPIC_ALPHA};
+use stance::model::{self, Model, Stage, TrainOptions, STANCE_ALPHA, TOPIC_ALPHA};
 use stance::output::{self, ArticleSummary, Format, Record, RecordWriter};
 use stance::text::{self, Segmenter, StatementKind};
 
@@ -131,7 +131,7 @@ struct ModelOptions {
     min_df: u32,
     /// L2 penalty of the stance head's logistic regression (1/C in scikit-learn terms); larger
     /// is smoother.
-    #[arg(long, default_value_t = SoftmaxRegression::default().alpha, value_name = "ALPHA")]
+    #[arg(long, default_value_t = STANCE_ALPHA, value_name = "ALPHA")]
     alpha: f64,
     /// L2 penalty of the topic head's logistic regression.
     #[arg(long, default_value_t = TOPIC_ALPHA, value_name = "ALPHA")]
