@@ -463,6 +463,17 @@ impl Featurizer {
         self.n_common
     }
 
+    /// Forgets the terms rarer than `min_df` (kept for naive Bayes scores that the model turned
+    /// out not to use): rows then hold the common columns only, with the same values.
+    pub fn drop_rare_terms(&mut self) {
+        let n = self.n_common;
+        for term in &self.vocabulary[n..] {
+            self.index.remove(&hash_term(term));
+        }
+        self.vocabulary.truncate(n);
+        self.idf.truncate(n);
+    }
+
     /// The term of column `i`.
     pub fn term(&self, i: usize) -> &str {
         &self.vocabulary[i]

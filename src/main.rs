@@ -159,9 +159,10 @@ struct ModelOptions {
     /// Give the topic head no naive Bayes scores (for comparison runs).
     #[arg(long, hide = true)]
     no_naive_bayes: bool,
-    /// Choose the L2 penalty (among 0.03, 0.1, 0.3, 1) and a probability temperature per head by
-    /// 3-fold cross-validation on the training rows, then fit each head to a tighter tolerance;
-    /// each head is fitted 13 times.
+    /// Choose each head's L2 penalty (stance among 0.03-1, topic among 0.003-1), whether the
+    /// topic head keeps its naive Bayes columns, and a probability temperature, by 3-fold
+    /// cross-validation on the training rows; the stance head is fitted 13 times, the topic
+    /// head 37.
     #[arg(long)]
     tune: bool,
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::eval::{CrossValidation, Evaluation, HeadScores};
 use crate::model::{Explained, Explanation, Indicative, Inspection, TrainSummary};
+use crate::tune::Tuning;
 
 /// Output format of statement records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -413,18 +414,7 @@ pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
             h.iterations
         );
         if let Some(t) = &h.tuning {
-            let tried: Vec<String> = t
-                .scores
-                .iter()
-                .map(|(a, f)| format!("{a} {f:.4}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  tuned: alpha {} (inner 3-fold macro-F1 per alpha: {}); temperature {:.3}",
-                t.alpha,
-                tried.join(", "),
-                t.temperature
-            );
+            let _ = writeln!(out, "  tuned: {}", tuning_line(t));
         }
     }
     if !s.other_stance_labels.is_empty() {
@@ -623,6 +613,40 @@ pub fn cross_validation_report(cv: &CrossValidation) -> String {
         }
     }
     out
+}
+
+/// What `--tune` chose for a head, and the inner cross-validation scores it chose from.
+fn tuning_line(t: &Tuning) -> String {
+    let tried = |naive_bayes: bool| -> String {
+        t.trials
+            .iter()
+            .filter(|r| r.naive_bayes == naive_bayes)
+            .map(|r| format!("{} {:.4}", r.alpha, r.score))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let with_nb = t.trials.iter().any(|r| r.naive_bayes);
+    let scores = if with_nb {
+        format!(
+            "with naive Bayes columns {}; without {}",
+            tried(true),
+            tried(false)
+        )
+    } else {
+        tried(false)
+    };
+    let choice = match (with_nb, t.naive_bayes) {
+        (false, _) => String::new(),
+        (true, true) => " with naive Bayes columns".to_string(),
+        (true, false) => " without naive Bayes columns".to_string(),
+    };
+    format!(
+        "alpha {}{choice} (inner {}-fold {} per alpha: {scores}); temperature {:.3}",
+        t.alpha,
+        crate::tune::INNER_FOLDS,
+        t.measure,
+        t.temperature
+    )
 }
 
 #[cfg(test)]
