@@ -447,9 +447,11 @@ struct HeadFit<'a> {
 }
 
 impl Head {
+    /// Fits a head to rows `x` (taken, so that the solver can reorder them in place and the
+    /// featurizer's rows can go once the naive Bayes columns are built).
     fn fit(
         column: &str,
-        x: &CsrMatrix,
+        x: CsrMatrix,
         labels: &[&str],
         how: &HeadFit<'_>,
     ) -> Result<(Head, HeadSummary)> {
@@ -497,7 +499,7 @@ impl Head {
                 });
                 let tuning = match tune {
                     Some((alphas, measure)) => Some(crate::tune::tune(
-                        x,
+                        &x,
                         &y,
                         k,
                         solver,
@@ -513,12 +515,12 @@ impl Head {
                 let keep_naive_bayes = tuning.as_ref().is_none_or(|t| t.naive_bayes);
                 let (nb, x) = match naive_bayes {
                     Some(n_common) if keep_naive_bayes => {
-                        let scores = ComplementNb::out_of_fold_scores(x, &y, k);
-                        let stacked = crate::nb::append_scores(x, n_common, &scores, k);
-                        (Some(ComplementNb::fit(x, &y, k)), Cow::Owned(stacked))
+                        let scores = ComplementNb::out_of_fold_scores(&x, &y, k);
+                        let stacked = crate::nb::append_scores(&x, n_common, &scores, k);
+                        (Some(ComplementNb::fit(&x, &y, k)), stacked)
                     }
-                    Some(n_common) => (None, Cow::Owned(x.leading_columns(n_common))),
-                    None => (None, Cow::Borrowed(x)),
+                    Some(n_common) => (None, x.leading_columns(n_common)),
+                    None => (None, x),
                 };
                 // The final fit is the one inner cross-validation scored, on all the rows, with
                 // the same tolerance: at the weakest penalties the early stop is part of the
@@ -530,7 +532,7 @@ impl Head {
                     },
                     None => solver.clone(),
                 };
-                let model = solver.fit_sparse(&x, &y, k, weights)?;
+                let model = solver.fit_sparse(Cow::Owned(x), &y, k, weights)?;
                 let iterations = model.iterations();
                 Ok((
                     Head {
@@ -794,7 +796,7 @@ impl Model {
         };
         release_freed_memory();
         let fit_topic = || -> Result<Option<(Head, HeadSummary)>> {
-            let Some(xt) = &topic_input else {
+            let Some(xt) = topic_input else {
                 return Ok(None);
             };
             Head::fit(
@@ -835,7 +837,7 @@ impl Model {
                 .collect();
             let (head, summary) = Head::fit(
                 "stance",
-                &xs,
+                xs,
                 &labels,
                 &HeadFit {
                     solver: &stance_solver,

@@ -10,6 +10,8 @@
 //! temperature scaling (Guo et al., 2017), which makes the probabilities mean what they say
 //! without changing any predicted label.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -141,7 +143,12 @@ pub fn tune(
                     alpha,
                     ..solver.clone()
                 }
-                .fit_sparse(&x_train, &y_train, k, weights.clone())?;
+                .fit_sparse(
+                    Cow::Borrowed(&x_train),
+                    &y_train,
+                    k,
+                    weights.clone(),
+                )?;
                 let out = &mut logits[v * grid.alphas.len() + a];
                 for (r, &i) in test.iter().enumerate() {
                     let (idx, val) = x_test.row(r);
