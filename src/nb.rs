@@ -59,12 +59,21 @@ impl ComplementNb {
             .iter()
             .map(|t| SMOOTHING * d as f64 + (grand_total - t))
             .collect();
+        // -ln theta_cj = ln den_c - ln(a + n_cj). Most terms occur in few classes, and for every
+        // class without the term n_cj is the term's total: one logarithm serves them all (on 20
+        // Newsgroups a tenth of the logarithms).
+        let ln_denominators: Vec<f64> = denominators.iter().map(|d| d.ln()).collect();
         let mut weights = by_class;
         for row in weights.chunks_mut(k) {
             let feature_total: f64 = row.iter().sum();
-            for (w, den) in row.iter_mut().zip(&denominators) {
-                let complement = feature_total - *w;
-                *w = -((SMOOTHING + complement) / den).ln();
+            let ln_absent = (SMOOTHING + feature_total).ln();
+            for (w, ln_den) in row.iter_mut().zip(&ln_denominators) {
+                let ln_numerator = if *w == 0.0 {
+                    ln_absent
+                } else {
+                    (SMOOTHING + feature_total - *w).ln()
+                };
+                *w = ln_den - ln_numerator;
             }
         }
         ComplementNb {
