@@ -4,8 +4,8 @@
 //! Rows are split into [`INNER_FOLDS`] folds, stratified by class. For each setting of the grid
 //! (every penalty of [`Grid::alphas`], with and without the naive Bayes columns where the head
 //! has them), a model is fitted on all folds but one and scores the held-out fold; the setting
-//! with the best [`Measure`] over the out-of-fold predictions wins (ties go to the naive Bayes
-//! columns, then to the stronger penalty). Its out-of-fold
+//! with the best [`Measure`] over the out-of-fold predictions wins (ties go to the lower
+//! out-of-fold log-loss, then to the naive Bayes columns and the stronger penalty). Its out-of-fold
 //! class scores then give the temperature `T` that minimises the log-loss of `softmax(z / T)`:
 //! temperature scaling (Guo et al., 2017), which makes the probabilities mean what they say
 //! without changing any predicted label.
@@ -178,13 +178,22 @@ pub fn tune(
             });
         }
     }
-    // Ties go to the naive Bayes columns (the default) and then to the stronger penalty: the
-    // smoother of two models that score the same.
+    // Accuracy and macro-F1 move in whole rows, and settings often tie on them: a tie goes to
+    // the lower out-of-fold log-loss (a continuous measure of the same predictions), then to
+    // the naive Bayes columns (the default) and the stronger penalty.
+    let losses: Vec<f64> = logits.iter().map(|z| log_loss(z, y, k, 1.0)).collect();
     let chosen = (0..trials.len())
         .max_by(|&a, &b| {
-            let key = |t: &Trial| (t.score, t.naive_bayes, t.alpha);
-            key(&trials[a])
-                .partial_cmp(&key(&trials[b]))
+            let key = |t: usize| {
+                (
+                    trials[t].score,
+                    -losses[t],
+                    trials[t].naive_bayes,
+                    trials[t].alpha,
+                )
+            };
+            key(a)
+                .partial_cmp(&key(b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
         .expect("the grid is not empty");
@@ -368,16 +377,12 @@ mod tests {
                 (100.0, false)
             ]
         );
-        // The best score wins; on ties, naive Bayes columns, then the stronger penalty.
+        // The best score wins (ties are broken by log-loss, which the trials do not record).
         let best = t.trials.iter().map(|r| r.score).fold(f64::MIN, f64::max);
-        let tied: Vec<&Trial> = t.trials.iter().filter(|r| r.score == best).collect();
-        let nb = tied.iter().any(|r| r.naive_bayes);
-        let alpha = tied
+        assert!(t
+            .trials
             .iter()
-            .filter(|r| r.naive_bayes == nb)
-            .map(|r| r.alpha)
-            .fold(f64::MIN, f64::max);
-        assert_eq!((t.alpha, t.naive_bayes), (alpha, nb));
+            .any(|r| r.score == best && (r.alpha, r.naive_bayes) == (t.alpha, t.naive_bayes)));
         assert!(t.temperature.is_finite() && t.temperature > 0.0);
         // The stance head's grid has no naive Bayes settings.
         let grid = Grid {
