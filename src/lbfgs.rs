@@ -33,7 +33,11 @@ pub struct Settings {
     pub memory: usize,
     /// A diagonal estimate of the inverse Hessian, up to scale (the initial matrix of each
     /// two-loop recursion, scaled by the latest curvature pair); `None` for the identity.
+    /// Entry `e` stands for the [`Settings::diagonal_block`] parameters from `e * block` on.
     pub diagonal: Option<Vec<f64>>,
+    /// How many consecutive parameters share one diagonal entry (a softmax model's classes
+    /// share their feature's: a k-fold smaller vector).
+    pub diagonal_block: usize,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             settled_decrease: f64::INFINITY,
             memory: 5,
             diagonal: None,
+            diagonal_block: 1,
         }
     }
 }
@@ -106,7 +111,7 @@ fn store_pair(
     y: &mut [f32],
     (x_new, x): (&[f64], &[f64]),
     (g_new, g): (&[f64], &[f64]),
-    diagonal: Option<&[f64]>,
+    diagonal: Option<(&[f64], usize)>,
 ) -> (f64, f64) {
     let parts: Vec<(f64, f64)> = s
         .par_chunks_mut(CHUNK)
@@ -115,12 +120,13 @@ fn store_pair(
         .map(|(c, (sc, yc))| {
             let base = c * CHUNK;
             let (mut sy, mut yy) = (0.0, 0.0);
+            let mut h0 = diagonal.map(|(h, block)| DiagonalCursor::at(h, block, base));
             for i in 0..sc.len() {
                 sc[i] = (x_new[base + i] - x[base + i]) as f32;
                 yc[i] = (g_new[base + i] - g[base + i]) as f32;
                 let (a, b) = (f64::from(sc[i]), f64::from(yc[i]));
                 sy += a * b;
-                yy += b * b * diagonal.map_or(1.0, |h| h[base + i]);
+                yy += b * b * h0.as_mut().map_or(1.0, DiagonalCursor::next);
             }
             (sy, yy)
         })
@@ -130,11 +136,63 @@ fn store_pair(
         .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d))
 }
 
+/// Walks a diagonal whose entries each stand for `block` consecutive parameters, one parameter
+/// at a time (no division per element).
+struct DiagonalCursor<'a> {
+    entries: &'a [f64],
+    block: usize,
+    entry: usize,
+    within: usize,
+}
+
+impl<'a> DiagonalCursor<'a> {
+    /// A cursor at parameter `i`.
+    fn at(entries: &'a [f64], block: usize, i: usize) -> Self {
+        DiagonalCursor {
+            entries,
+            block,
+            entry: i / block,
+            within: i % block,
+        }
+    }
+
+    /// The entry of the current parameter; then moves to the next parameter.
+    fn next(&mut self) -> f64 {
+        let h = self.entries[self.entry];
+        self.within += 1;
+        if self.within == self.block {
+            self.within = 0;
+            self.entry += 1;
+        }
+        h
+    }
+}
+
+/// `d[i] *= h(i)` for a diagonal of blocks ([`DiagonalCursor`]), over fixed chunks in parallel.
+fn scale_by_diagonal(d: &mut [f64], entries: &[f64], block: usize) {
+    d.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut h = DiagonalCursor::at(entries, block, c * CHUNK);
+        chunk.iter_mut().for_each(|di| *di *= h.next());
+    });
+}
+
 /// `a[i] = f(a[i], b[i])` over fixed chunks in parallel.
 fn zip_apply(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(xi, &yi)| f(xi, yi)));
+}
+
+/// `x_new = x + step d` in one pass, over fixed chunks in parallel.
+fn step_from(x_new: &mut [f64], x: &[f64], step: f64, d: &[f64]) {
+    x_new
+        .par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK).zip(d.par_chunks(CHUNK)))
+        .for_each(|(xn, (xc, dc))| {
+            for ((o, &xi), &di) in xn.iter_mut().zip(xc).zip(dc) {
+                *o = xi + step * di;
+            }
+        });
 }
 
 /// Dot product with eight running sums, so the compiler can vectorise it (the order of the
@@ -195,7 +253,7 @@ pub fn minimize(
             add_scaled(&mut d, -a, y);
         }
         if let Some(diag) = &settings.diagonal {
-            zip_apply(&mut d, diag, |di, h| *di *= h);
+            scale_by_diagonal(&mut d, diag, settings.diagonal_block);
         }
         // Scale by the latest pair; before there is one, to a step of length at most 1.
         let gamma = match history.back() {
@@ -219,8 +277,7 @@ pub fn minimize(
         // Backtracking line search with the Armijo condition.
         let mut step = 1.0;
         let f_new = loop {
-            x_new.copy_from_slice(&x);
-            zip_apply(&mut x_new, &d, |xn, di| *xn += step * di);
+            step_from(&mut x_new, &x, step, &d);
             let f_try = f(&x_new, &mut g_new);
             if f_try.is_finite() && f_try <= fx + 1e-4 * step * slope {
                 break f_try;
@@ -251,7 +308,10 @@ pub fn minimize(
             &mut y,
             (&x_new, &x),
             (&g_new, &g),
-            settings.diagonal.as_deref(),
+            settings
+                .diagonal
+                .as_deref()
+                .map(|h| (h, settings.diagonal_block)),
         );
         if sy > 1e-12 * yy {
             history.push_back((s, y, 1.0 / sy));

@@ -144,7 +144,8 @@ impl Problem<'_> {
 
 impl Problem<'_> {
     /// The inverse of the objective's Hessian diagonal at zero weights with uniform class
-    /// probabilities: `1 / (q (1 - q) sum_i s_i x_ij^2 + alpha)` with `q = 1 / classes`.
+    /// probabilities: `1 / (q (1 - q) sum_i s_i x_ij^2 + alpha)` with `q = 1 / classes`, the
+    /// same for every class of a feature: one entry per feature (and one for the intercepts).
     fn hessian_diagonal_inverse(&self) -> Vec<f64> {
         let k = self.n_classes;
         let q = 1.0 / k as f64;
@@ -154,16 +155,14 @@ impl Problem<'_> {
                 .as_ref()
                 .map_or(1.0, |sw| sw[i as usize])
         };
-        let mut diag = Vec::with_capacity((self.xt.n_rows() + 1) * k);
+        let mut diag = Vec::with_capacity(self.xt.n_rows() + 1);
         for j in 0..self.xt.n_rows() {
             let (rows, val) = self.xt.row(j);
             let colsq: f64 = rows.iter().zip(val).map(|(&i, &v)| weight(i) * v * v).sum();
-            let h = 1.0 / (curvature * colsq + self.alpha);
-            diag.extend(std::iter::repeat_n(h, k));
+            diag.push(1.0 / (curvature * colsq + self.alpha));
         }
         let total: f64 = (0..self.x.n_rows() as u32).map(weight).sum();
-        let h = 1.0 / (curvature * total).max(1e-12);
-        diag.extend(std::iter::repeat_n(h, k));
+        diag.push(1.0 / (curvature * total).max(1e-12));
         diag
     }
 }
@@ -227,6 +226,7 @@ impl SoftmaxRegression {
             gradient_tolerance: self.tolerance * n,
             settled_decrease: SETTLED_DECREASE,
             diagonal: Some(problem.hessian_diagonal_inverse()),
+            diagonal_block: n_classes,
             ..lbfgs::Settings::default()
         };
         let solution = lbfgs::minimize(
