@@ -468,7 +468,7 @@ fn expand_inputs(args: &[PathBuf]) -> Vec<std::result::Result<Input, Error>> {
 }
 
 /// Opens an article for reading in pieces.
-fn open_article(input: &Input) -> Result<ArticleReader<Box<dyn Read>>> {
+fn open_article(input: &Input) -> Result<ArticleReader<Box<dyn Read + Send>>> {
     Ok(match input {
         Input::Stdin => ArticleReader::new("<stdin>", Box::new(std::io::stdin()), true),
         Input::File(p) => {
@@ -564,70 +564,136 @@ enum Event<'r> {
     PieceDone,
 }
 
+/// One piece of an article split into statements, with their quote attributions: what the
+/// reading thread of [`process_article`] hands to the labelling one.
+struct SegmentedPiece {
+    piece: stance::input::Piece,
+    /// Kind, start and end (offsets into the article) of each statement.
+    statements: Vec<(StatementKind, usize, usize)>,
+    attributions: Vec<text::Attribution>,
+}
+
+/// Reads an article piece by piece, segments each piece and attributes its quotes, and sends
+/// the results on in order; stops after an error or when the receiver is gone.
+fn segment_pieces(
+    mut reader: ArticleReader<Box<dyn Read + Send>>,
+    to_labeller: std::sync::mpsc::SyncSender<Result<SegmentedPiece>>,
+) {
+    let mut segmenter = Segmenter::new();
+    loop {
+        let next = reader.next_piece().map(|piece| {
+            piece.map(|piece| {
+                let statements = segmenter.push(&piece.text, piece.base);
+                let attributions = text::attribute(&piece.text, piece.base, &statements);
+                let statements = statements
+                    .iter()
+                    .map(|s| (s.kind, s.start, s.end))
+                    .collect();
+                SegmentedPiece {
+                    piece,
+                    statements,
+                    attributions,
+                }
+            })
+        });
+        let (message, last) = match next {
+            Ok(Some(segmented)) => (Ok(segmented), false),
+            Ok(None) => return,
+            Err(e) => (Err(e), true),
+        };
+        if to_labeller.send(message).is_err() || last {
+            return;
+        }
+    }
+}
+
 /// Reads one article in pieces and hands each statement's record to `emit`. The outer error is
-/// the input's (reported, then the next input is read); the inner one is `emit`'s.
+/// the input's (reported, then the next input is read); the inner one is `emit`'s. Reading,
+/// segmenting and quote attribution run on a thread of their own, a piece ahead of labelling
+/// and output.
 fn process_article(
     input: &Input,
     labeller: &Labeller,
     mut emit: impl FnMut(Event<'_>) -> std::io::Result<()>,
 ) -> Result<std::io::Result<()>> {
     let source = input.name();
-    let mut reader = open_article(input)?;
-    let mut segmenter = Segmenter::new();
-    let mut index = 0;
-    while let Some(piece) = reader.next_piece()? {
-        let statements = segmenter.push(&piece.text, piece.base);
-        let attributions = text::attribute(&piece.text, piece.base, &statements);
-        let labels = labeller.model.map(|model| {
-            let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
-            match &labeller.topic {
-                Some(t) => model.predict(&texts, Some(&vec![Some(t.clone()); texts.len()])),
-                None => {
-                    let counts: Vec<bool> = statements
-                        .iter()
-                        .map(|s| s.kind == StatementKind::Sentence)
-                        .collect();
-                    model.predict_in_article(&texts, &counts, labeller.context)
+    let reader = open_article(input)?;
+    let (to_labeller, pieces) = std::sync::mpsc::sync_channel(1);
+    // Not a scoped thread: when output fails (a closed pipe) this returns at once instead of
+    // waiting for the reader to see more input; the reader stops at its next send.
+    let reading = std::thread::spawn(move || segment_pieces(reader, to_labeller));
+    let labelled = (|| {
+        let mut index = 0;
+        for segmented in pieces {
+            let SegmentedPiece {
+                piece,
+                statements,
+                attributions,
+            } = segmented?;
+            let text_of =
+                |start: usize, end: usize| &piece.text[start - piece.base..end - piece.base];
+            let labels = labeller.model.map(|model| {
+                let texts: Vec<&str> = statements.iter().map(|&(_, a, b)| text_of(a, b)).collect();
+                match &labeller.topic {
+                    Some(t) => model.predict(&texts, Some(&vec![Some(t.clone()); texts.len()])),
+                    None => {
+                        let counts: Vec<bool> = statements
+                            .iter()
+                            .map(|&(kind, _, _)| kind == StatementKind::Sentence)
+                            .collect();
+                        model.predict_in_article(&texts, &counts, labeller.context)
+                    }
+                }
+            });
+            for (i, (&(kind, start, end), a)) in statements.iter().zip(attributions).enumerate() {
+                let text = text_of(start, end);
+                // Bylines, datelines and meta lines say who and where, not what: no labels.
+                let labelled = matches!(kind, StatementKind::Sentence | StatementKind::Heading);
+                let l = labels.as_ref().map(|l| &l[i]).filter(|_| labelled);
+                let record = Record {
+                    source: source.clone(),
+                    index,
+                    kind: kind.as_str(),
+                    start,
+                    end,
+                    text: text.to_string(),
+                    quoted: a.quoted,
+                    speaker: a.speaker,
+                    topic: l.and_then(|l| l.topic.as_ref().map(|p| p.label.clone())),
+                    topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
+                    stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
+                    stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
+                    // The explained labels are the printed ones: the topic mixed with the
+                    // article's, and the stance under the topic it was predicted with (given, or
+                    // that one).
+                    explanation: match (labeller.model, labeller.explain) {
+                        (Some(m), Some(n)) if labelled => {
+                            let printed =
+                                l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()));
+                            Some(m.explain(text, labeller.topic.as_deref().or(printed), printed, n))
+                        }
+                        _ => None,
+                    },
+                };
+                index += 1;
+                if let Err(e) = emit(Event::Statement(&record)) {
+                    return Ok(Err(e));
                 }
             }
-        });
-        for (i, (s, a)) in statements.iter().zip(attributions).enumerate() {
-            // Bylines, datelines and meta lines say who and where, not what: no labels.
-            let labelled = matches!(s.kind, StatementKind::Sentence | StatementKind::Heading);
-            let l = labels.as_ref().map(|l| &l[i]).filter(|_| labelled);
-            let record = Record {
-                source: source.clone(),
-                index,
-                kind: s.kind.as_str(),
-                start: s.start,
-                end: s.end,
-                text: s.text.to_string(),
-                quoted: a.quoted,
-                speaker: a.speaker,
-                topic: l.and_then(|l| l.topic.as_ref().map(|p| p.label.clone())),
-                topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
-                stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
-                stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
-                // The explained labels are the printed ones: the topic mixed with the article's,
-                // and the stance under the topic it was predicted with (given, or that one).
-                explanation: match (labeller.model, labeller.explain) {
-                    (Some(m), Some(n)) if labelled => {
-                        let printed = l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()));
-                        Some(m.explain(s.text, labeller.topic.as_deref().or(printed), printed, n))
-                    }
-                    _ => None,
-                },
-            };
-            index += 1;
-            if let Err(e) = emit(Event::Statement(&record)) {
+            if let Err(e) = emit(Event::PieceDone) {
                 return Ok(Err(e));
             }
         }
-        if let Err(e) = emit(Event::PieceDone) {
-            return Ok(Err(e));
+        Ok(Ok(()))
+    })();
+    if matches!(labelled, Ok(Ok(()))) {
+        // Every piece arrived, or the reader stopped early: a panic there must not pass for the
+        // end of the article.
+        if let Err(panic) = reading.join() {
+            std::panic::resume_unwind(panic);
         }
     }
-    Ok(Ok(()))
+    labelled
 }
 
 fn inspect(args: InspectArgs) -> Result<u8> {
