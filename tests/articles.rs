@@ -127,6 +127,51 @@ fn stdin_is_answered_before_it_ends() {
 }
 
 #[test]
+fn a_closed_output_ends_the_run_while_input_is_still_open() {
+    // Reading runs on a thread of its own; when the output goes away (`| head -1`), the run
+    // must end without waiting for that thread to see more input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["segment", "--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"The first paragraph arrives.\n\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // Read one line, then close the pipe (the thread drops its end when it returns).
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        BufReader::new(stdout).read_line(&mut first).unwrap();
+        tx.send(first).unwrap();
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no output while standard input was still open");
+    assert!(first.contains("The first paragraph arrives."), "{first}");
+    // The next paragraph's output has nowhere to go; standard input stays open.
+    stdin.write_all(b"A second paragraph.\n\n").unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("stance kept running after its output was closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    drop(stdin);
+}
+
+#[test]
 fn hostile_article_files_are_reported_and_the_others_classified() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
