@@ -614,7 +614,7 @@ fn segment_pieces(
 fn process_article(
     input: &Input,
     labeller: &Labeller,
-    mut emit: impl FnMut(Event<'_>) -> std::io::Result<()>,
+    emit: impl FnMut(Event<'_>) -> std::io::Result<()>,
 ) -> Result<std::io::Result<()>> {
     let source = input.name();
     let reader = open_article(input)?;
@@ -622,70 +622,7 @@ fn process_article(
     // Not a scoped thread: when output fails (a closed pipe) this returns at once instead of
     // waiting for the reader to see more input; the reader stops at its next send.
     let reading = std::thread::spawn(move || segment_pieces(reader, to_labeller));
-    let labelled = (|| {
-        let mut index = 0;
-        for segmented in pieces {
-            let SegmentedPiece {
-                piece,
-                statements,
-                attributions,
-            } = segmented?;
-            let text_of =
-                |start: usize, end: usize| &piece.text[start - piece.base..end - piece.base];
-            let labels = labeller.model.map(|model| {
-                let texts: Vec<&str> = statements.iter().map(|&(_, a, b)| text_of(a, b)).collect();
-                match &labeller.topic {
-                    Some(t) => model.predict(&texts, Some(&vec![Some(t.clone()); texts.len()])),
-                    None => {
-                        let counts: Vec<bool> = statements
-                            .iter()
-                            .map(|&(kind, _, _)| kind == StatementKind::Sentence)
-                            .collect();
-                        model.predict_in_article(&texts, &counts, labeller.context)
-                    }
-                }
-            });
-            for (i, (&(kind, start, end), a)) in statements.iter().zip(attributions).enumerate() {
-                let text = text_of(start, end);
-                // Bylines, datelines and meta lines say who and where, not what: no labels.
-                let labelled = matches!(kind, StatementKind::Sentence | StatementKind::Heading);
-                let l = labels.as_ref().map(|l| &l[i]).filter(|_| labelled);
-                let record = Record {
-                    source: source.clone(),
-                    index,
-                    kind: kind.as_str(),
-                    start,
-                    end,
-                    text: text.to_string(),
-                    quoted: a.quoted,
-                    speaker: a.speaker,
-                    topic: l.and_then(|l| l.topic.as_ref().map(|p| p.label.clone())),
-                    topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
-                    stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
-                    stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
-                    // The explained labels are the printed ones: the topic mixed with the
-                    // article's, and the stance under the topic it was predicted with (given, or
-                    // that one).
-                    explanation: match (labeller.model, labeller.explain) {
-                        (Some(m), Some(n)) if labelled => {
-                            let printed =
-                                l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()));
-                            Some(m.explain(text, labeller.topic.as_deref().or(printed), printed, n))
-                        }
-                        _ => None,
-                    },
-                };
-                index += 1;
-                if let Err(e) = emit(Event::Statement(&record)) {
-                    return Ok(Err(e));
-                }
-            }
-            if let Err(e) = emit(Event::PieceDone) {
-                return Ok(Err(e));
-            }
-        }
-        Ok(Ok(()))
-    })();
+    let labelled = label_pieces(pieces, &source, labeller, emit);
     if matches!(labelled, Ok(Ok(()))) {
         // Every piece arrived, or the reader stopped early: a panic there must not pass for the
         // end of the article.
@@ -694,6 +631,76 @@ fn process_article(
         }
     }
     labelled
+}
+
+/// Labels the statements of each segmented piece as it arrives and hands their records to
+/// `emit`, with the same two layers of errors as [`process_article`].
+fn label_pieces(
+    pieces: std::sync::mpsc::Receiver<Result<SegmentedPiece>>,
+    source: &str,
+    labeller: &Labeller,
+    mut emit: impl FnMut(Event<'_>) -> std::io::Result<()>,
+) -> Result<std::io::Result<()>> {
+    let mut index = 0;
+    for segmented in pieces {
+        let SegmentedPiece {
+            piece,
+            statements,
+            attributions,
+        } = segmented?;
+        let text_of = |start: usize, end: usize| &piece.text[start - piece.base..end - piece.base];
+        let labels = labeller.model.map(|model| {
+            let texts: Vec<&str> = statements.iter().map(|&(_, a, b)| text_of(a, b)).collect();
+            match &labeller.topic {
+                Some(t) => model.predict(&texts, Some(&vec![Some(t.clone()); texts.len()])),
+                None => {
+                    let counts: Vec<bool> = statements
+                        .iter()
+                        .map(|&(kind, _, _)| kind == StatementKind::Sentence)
+                        .collect();
+                    model.predict_in_article(&texts, &counts, labeller.context)
+                }
+            }
+        });
+        for (i, (&(kind, start, end), a)) in statements.iter().zip(attributions).enumerate() {
+            let text = text_of(start, end);
+            // Bylines, datelines and meta lines say who and where, not what: no labels.
+            let labelled = matches!(kind, StatementKind::Sentence | StatementKind::Heading);
+            let l = labels.as_ref().map(|l| &l[i]).filter(|_| labelled);
+            let record = Record {
+                source: source.to_string(),
+                index,
+                kind: kind.as_str(),
+                start,
+                end,
+                text: text.to_string(),
+                quoted: a.quoted,
+                speaker: a.speaker,
+                topic: l.and_then(|l| l.topic.as_ref().map(|p| p.label.clone())),
+                topic_probability: l.and_then(|l| l.topic.as_ref().map(|p| p.probability)),
+                stance: l.and_then(|l| l.stance.as_ref().map(|p| p.label.clone())),
+                stance_probability: l.and_then(|l| l.stance.as_ref().map(|p| p.probability)),
+                // The explained labels are the printed ones: the topic mixed with the
+                // article's, and the stance under the topic it was predicted with (given, or
+                // that one).
+                explanation: match (labeller.model, labeller.explain) {
+                    (Some(m), Some(n)) if labelled => {
+                        let printed = l.and_then(|l| l.topic.as_ref().map(|p| p.label.as_str()));
+                        Some(m.explain(text, labeller.topic.as_deref().or(printed), printed, n))
+                    }
+                    _ => None,
+                },
+            };
+            index += 1;
+            if let Err(e) = emit(Event::Statement(&record)) {
+                return Ok(Err(e));
+            }
+        }
+        if let Err(e) = emit(Event::PieceDone) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn inspect(args: InspectArgs) -> Result<u8> {

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn stance(args: &[&str]) -> Output {
@@ -88,8 +88,9 @@ fn classify_summary_counts_sentences_per_topic_and_speaker() {
     );
 }
 
-#[test]
-fn stdin_is_answered_before_it_ends() {
+/// `stance segment -` reading a pipe that stays open after `first` is written: the child, the
+/// write end of its standard input and the read end of its standard output.
+fn segment_with_open_stdin(first: &[u8]) -> (Child, ChildStdin, ChildStdout) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
         .args(["segment", "--format", "jsonl", "-"])
         .stdin(Stdio::piped())
@@ -97,13 +98,18 @@ fn stdin_is_answered_before_it_ends() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"The first paragraph arrives. It has two sentences.\n\n")
-        .unwrap();
+    stdin.write_all(first).unwrap();
     stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, stdin, stdout)
+}
+
+#[test]
+fn stdin_is_answered_before_it_ends() {
+    let (mut child, mut stdin, stdout) =
+        segment_with_open_stdin(b"The first paragraph arrives. It has two sentences.\n\n");
     // Read on another thread, so a stance that waits for the end of input fails the test
     // instead of hanging it.
-    let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -130,19 +136,9 @@ fn stdin_is_answered_before_it_ends() {
 fn a_closed_output_ends_the_run_while_input_is_still_open() {
     // Reading runs on a thread of its own; when the output goes away (`| head -1`), the run
     // must end without waiting for that thread to see more input.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .args(["segment", "--format", "jsonl", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"The first paragraph arrives.\n\n")
-        .unwrap();
-    stdin.flush().unwrap();
+    let (mut child, mut stdin, stdout) =
+        segment_with_open_stdin(b"The first paragraph arrives.\n\n");
     // Read one line, then close the pipe (the thread drops its end when it returns).
-    let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut first = String::new();
