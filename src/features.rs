@@ -54,8 +54,8 @@ fn is_negator(token: &str) -> bool {
 }
 
 /// The fitted vocabulary and idf weights; turns texts into TF-IDF rows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "FeaturizerData", into = "FeaturizerData")]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "FeaturizerData")]
 pub struct Featurizer {
     options: FeatureOptions,
     /// The terms: the `n_common` terms seen in at least `min_df` training texts, sorted, then
@@ -94,14 +94,28 @@ impl From<FeaturizerData> for Featurizer {
     }
 }
 
-impl From<Featurizer> for FeaturizerData {
-    fn from(f: Featurizer) -> Self {
-        FeaturizerData {
-            options: f.options,
-            vocabulary: f.vocabulary,
-            n_common: f.n_common,
-            idf: f.idf,
+/// [`FeaturizerData`] borrowed from a [`Featurizer`]: the same fields, so the same bytes, without
+/// copying the vocabulary to write a model.
+#[derive(Serialize)]
+struct FeaturizerDataRef<'a> {
+    options: &'a FeatureOptions,
+    vocabulary: &'a [String],
+    n_common: usize,
+    idf: &'a [f64],
+}
+
+impl Serialize for Featurizer {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        FeaturizerDataRef {
+            options: &self.options,
+            vocabulary: &self.vocabulary,
+            n_common: self.n_common,
+            idf: &self.idf,
         }
+        .serialize(serializer)
     }
 }
 
