@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::sparse::CsrMatrix;
+use crate::term_list::TermList;
 use crate::text::tokenize;
 use crate::text::{hash_term, Analyzer, TermHash};
 
@@ -60,7 +61,7 @@ pub struct Featurizer {
     options: FeatureOptions,
     /// The terms: the `n_common` terms seen in at least `min_df` training texts, sorted, then
     /// (if kept) the rarer ones, sorted.
-    vocabulary: Vec<String>,
+    vocabulary: TermList,
     n_common: usize,
     idf: Vec<f64>,
     /// Column of each vocabulary term, by [`hash_term`] of the term.
@@ -71,7 +72,7 @@ pub struct Featurizer {
 #[derive(Serialize, Deserialize)]
 struct FeaturizerData {
     options: FeatureOptions,
-    vocabulary: Vec<String>,
+    vocabulary: TermList,
     n_common: usize,
     idf: Vec<f64>,
 }
@@ -99,7 +100,7 @@ impl From<FeaturizerData> for Featurizer {
 #[derive(Serialize)]
 struct FeaturizerDataRef<'a> {
     options: &'a FeatureOptions,
-    vocabulary: &'a [String],
+    vocabulary: &'a TermList,
     n_common: usize,
     idf: &'a [f64],
 }
@@ -391,7 +392,7 @@ impl Featurizer {
             .iter()
             .map(|&(_, d)| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0)
             .collect();
-        let vocabulary: Vec<String> = kept.into_iter().map(|(t, _)| t).collect();
+        let vocabulary: TermList = kept.iter().map(|(t, _)| t.as_str()).collect();
         let featurizer = Featurizer::from(FeaturizerData {
             options,
             vocabulary,
@@ -481,8 +482,8 @@ impl Featurizer {
     /// out not to use): rows then hold the common columns only, with the same values.
     pub fn drop_rare_terms(&mut self) {
         let n = self.n_common;
-        for term in &self.vocabulary[n..] {
-            self.index.remove(&hash_term(term));
+        for i in n..self.vocabulary.len() {
+            self.index.remove(&hash_term(self.vocabulary.get(i)));
         }
         self.vocabulary.truncate(n);
         self.idf.truncate(n);
@@ -490,7 +491,7 @@ impl Featurizer {
 
     /// The term of column `i`.
     pub fn term(&self, i: usize) -> &str {
-        &self.vocabulary[i]
+        self.vocabulary.get(i)
     }
 
     /// The options the featurizer was fitted with.
@@ -550,7 +551,7 @@ mod tests {
             },
         );
         assert_eq!(
-            f.vocabulary,
+            f.vocabulary.iter().collect::<Vec<_>>(),
             ["arm", "arm pact", "pact", "war", "war arm", "war war"]
         );
         // idf = ln((1 + 3) / (1 + df)) + 1: df 2 -> ln(4/3) + 1, df 1 -> ln 2 + 1.
@@ -584,7 +585,10 @@ mod tests {
                 ..FeatureOptions::default()
             },
         );
-        assert_eq!(f.vocabulary, ["the", "the vote", "vote"]);
+        assert_eq!(
+            f.vocabulary.iter().collect::<Vec<_>>(),
+            ["the", "the vote", "vote"]
+        );
         let m = f.transform(&["unknown words only", "The VOTE"]);
         assert_eq!(m.row(0).0.len(), 0);
         assert_eq!(m.row(1).0, [0, 1, 2]);

@@ -16,6 +16,7 @@ pub mod model;
 pub mod nb;
 pub mod output;
 pub mod sparse;
+pub mod term_list;
 pub mod text;
 pub mod tune;
 

@@ -745,6 +745,8 @@ fn classify(args: ClassifyArgs) -> Result<u8> {
         )));
     }
     let model_path = resolve_model(args.model.as_ref())?;
+    // The segmenter's patterns compile on the other core while the model loads.
+    std::thread::spawn(text::compile_patterns);
     let model = Model::load(&model_path)?;
     run_articles(
         &args.articles,

@@ -356,6 +356,21 @@ fn corrupt_and_truncated_models() {
         ]);
         assert_fails_cleanly(&out, expected);
     }
+    // An empty file and a folder given as the model.
+    let empty = dir.path().join("empty.model");
+    std::fs::write(&empty, b"").unwrap();
+    for (path, expected) in [
+        (empty.as_path(), "not a stance model file"),
+        (dir.path(), "is a folder, not a model file"),
+    ] {
+        let out = stance(&[
+            "classify",
+            "--model",
+            path.to_str().unwrap(),
+            &data("articles/council.txt"),
+        ]);
+        assert_fails_cleanly(&out, expected);
+    }
 }
 
 #[test]

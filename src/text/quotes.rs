@@ -60,6 +60,19 @@ static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
+/// Compiles this module's patterns now rather than at first use.
+pub(crate) fn compile_patterns() {
+    for pattern in [
+        &SAID_X,
+        &X_SAID,
+        &X_APPOSITIVE_SAID,
+        &ACCORDING_TO,
+        &TRAILER,
+    ] {
+        LazyLock::force(pattern);
+    }
+}
+
 const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you", "one"];
 
 /// Attributions of `statements`, which were cut from `text`; `base` is the article offset of

@@ -140,6 +140,19 @@ static CREDIT_AT_END: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid credit pattern")
 });
 
+/// Compiles this module's patterns now rather than at first use.
+pub(crate) fn compile_patterns() {
+    for pattern in [
+        &BYLINE,
+        &META,
+        &ATTRIBUTION_AFTER_QUOTE,
+        &DATELINE,
+        &CREDIT_AT_END,
+    ] {
+        LazyLock::force(pattern);
+    }
+}
+
 /// Furniture lines are short; longer lines are not tried against the patterns (which keeps the
 /// regex engines on their fast paths).
 const FURNITURE_MAX_LEN: usize = 200;
