@@ -513,15 +513,16 @@ impl Head {
                     None => None,
                 };
                 let keep_naive_bayes = tuning.as_ref().is_none_or(|t| t.naive_bayes);
-                // With naive Bayes columns, the featurizer's rows are kept for the final naive
-                // Bayes fit, which comes after the solver's: its weights (all terms x classes,
-                // 146 MB on 20 Newsgroups) are larger than the rows and need not sit beside the
-                // solver's vectors.
-                let (naive_bayes_rows, x) = match naive_bayes {
+                // The naive Bayes model is fitted before the solver, so that the featurizer's
+                // rows (all terms) are freed before the solver's vectors are allocated: stored
+                // sparsely, the naive Bayes model is smaller than those rows.
+                let (nb, x) = match naive_bayes {
                     Some(n_common) if keep_naive_bayes => {
                         let scores = ComplementNb::out_of_fold_scores(&x, &y, k);
+                        let nb = ComplementNb::fit(&x, &y, k);
                         let stacked = crate::nb::append_scores(&x, n_common, &scores, k);
-                        (Some(x), stacked)
+                        drop(x);
+                        (Some(nb), stacked)
                     }
                     Some(n_common) => (None, x.leading_columns(n_common)),
                     None => (None, x),
@@ -537,7 +538,6 @@ impl Head {
                     None => solver.clone(),
                 };
                 let model = solver.fit_sparse(Cow::Owned(x), &y, k, weights)?;
-                let nb = naive_bayes_rows.map(|rows| ComplementNb::fit(&rows, &y, k));
                 let iterations = model.iterations();
                 Ok((
                     Head {
