@@ -298,49 +298,58 @@ pub fn common_surface_forms<S: AsRef<str>>(texts: &[S]) -> HashMap<String, Strin
         .collect()
 }
 
-/// Texts per work item when naming the kept terms.
+/// Texts per work item when hashing and naming the terms of a training corpus.
 const NAMING_CHUNK: usize = 512;
 
-/// The spelling of each term in `wanted`, from its first occurrence in `texts` (chunks are
-/// merged in order, so the result does not depend on the number of threads).
-fn name_terms<S: AsRef<str> + Sync>(
+/// The term hashes of each text, and the spelling of each term (by hash).
+type HashedAndNamed = (Vec<Vec<u64>>, FxHashMap<u64, String>);
+
+/// The term hashes of each text, and the spelling of each term from its first occurrence, in
+/// one analysis of `texts` (chunks are merged in order, so the result does not depend on the
+/// number of threads).
+fn hash_and_name_terms<S: AsRef<str> + Sync>(
     texts: &[S],
     options: &FeatureOptions,
-    wanted: &FxHashMap<u64, u32>,
-) -> FxHashMap<u64, String> {
-    let parts: Vec<FxHashMap<u64, String>> = texts
+) -> HashedAndNamed {
+    let parts: Vec<HashedAndNamed> = texts
         .par_chunks(NAMING_CHUNK)
         .map_init(Analyzer::default, |analyzer, chunk| {
-            let mut names = FxHashMap::default();
-            for text in chunk {
-                visit_terms(analyzer, text.as_ref(), options, |hash, term| {
-                    if wanted.contains_key(&hash) {
+            let mut names: FxHashMap<u64, String> = FxHashMap::default();
+            let rows = chunk
+                .iter()
+                .map(|text| {
+                    let mut hashes = Vec::new();
+                    visit_terms(analyzer, text.as_ref(), options, |hash, term| {
+                        hashes.push(hash);
                         names.entry(hash).or_insert_with(|| {
                             let mut spelled = String::new();
                             term.write_to(&mut spelled);
                             spelled
                         });
-                    }
-                });
-            }
-            names
+                    });
+                    hashes
+                })
+                .collect();
+            (rows, names)
         })
         .collect();
+    let mut rows = Vec::with_capacity(texts.len());
     let mut names = FxHashMap::default();
-    for part in parts {
-        for (hash, spelled) in part {
+    for (part_rows, part_names) in parts {
+        rows.extend(part_rows);
+        for (hash, spelled) in part_names {
             names.entry(hash).or_insert(spelled);
         }
     }
-    names
+    (rows, names)
 }
 
 impl Featurizer {
     /// Fits the vocabulary and idf on `texts` and returns the featurizer with their TF-IDF rows.
     ///
-    /// Terms are counted by their 64-bit hash and spelled out only if kept, so two distinct terms
-    /// whose hashes collide (about one chance in 10^7 for a million distinct terms) would count
-    /// as one, under the first spelling seen.
+    /// Terms are counted by their 64-bit hash (and spelled once per chunk of texts), so two
+    /// distinct terms whose hashes collide (about one chance in 10^7 for a million distinct
+    /// terms) would count as one, under the first spelling seen.
     pub fn fit_transform<S: AsRef<str> + Sync>(
         texts: &[S],
         options: FeatureOptions,
@@ -355,14 +364,7 @@ impl Featurizer {
         options: FeatureOptions,
         keep_rare: bool,
     ) -> (Featurizer, CsrMatrix) {
-        let hashed: Vec<Vec<u64>> = texts
-            .par_iter()
-            .map_init(Analyzer::default, |analyzer, text| {
-                let mut hashes = Vec::new();
-                term_hashes(analyzer, text.as_ref(), &options, &mut hashes);
-                hashes
-            })
-            .collect();
+        let (hashed, mut names) = hash_and_name_terms(texts, &options);
         let mut df: FxHashMap<u64, u32> = FxHashMap::default();
         let mut seen: Vec<u64> = Vec::new();
         for doc in &hashed {
@@ -377,11 +379,11 @@ impl Featurizer {
         if !keep_rare {
             df.retain(|_, d| *d >= options.min_df);
         }
-        let names = name_terms(texts, &options, &df);
-        let mut kept: Vec<(String, u32)> = names
-            .into_iter()
-            .map(|(hash, spelled)| (spelled, df[&hash]))
+        let mut kept: Vec<(String, u32)> = df
+            .iter()
+            .map(|(hash, &d)| (names.remove(hash).expect("every counted term is named"), d))
             .collect();
+        drop(names);
         // Common terms first, then rare ones; each part sorted.
         kept.sort_unstable_by(|a, b| {
             (a.1 < options.min_df, &a.0).cmp(&(b.1 < options.min_df, &b.0))
