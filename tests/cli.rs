@@ -348,13 +348,7 @@ fn corrupt_and_truncated_models() {
         ]);
         assert_fails_cleanly(&out, expected);
         assert!(stderr(&out).contains(name));
-        let out = stance(&[
-            "classify",
-            "--model",
-            path.to_str().unwrap(),
-            &data("articles/council.txt"),
-        ]);
-        assert_fails_cleanly(&out, expected);
+        assert_fails_cleanly(&classify_with_model(&path), expected);
     }
     // An empty file and a folder given as the model.
     let empty = dir.path().join("empty.model");
@@ -363,14 +357,18 @@ fn corrupt_and_truncated_models() {
         (empty.as_path(), "not a stance model file"),
         (dir.path(), "is a folder, not a model file"),
     ] {
-        let out = stance(&[
-            "classify",
-            "--model",
-            path.to_str().unwrap(),
-            &data("articles/council.txt"),
-        ]);
-        assert_fails_cleanly(&out, expected);
+        assert_fails_cleanly(&classify_with_model(path), expected);
     }
+}
+
+/// `stance classify --model MODEL` on a sample article.
+fn classify_with_model(model: &Path) -> Output {
+    stance(&[
+        "classify",
+        "--model",
+        model.to_str().unwrap(),
+        &data("articles/council.txt"),
+    ])
 }
 
 #[test]
