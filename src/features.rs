@@ -68,8 +68,9 @@ pub struct Featurizer {
     index: FxHashMap<u64, u32>,
 }
 
-/// The stored part of a [`Featurizer`]; the term index is rebuilt on load.
-#[derive(Serialize, Deserialize)]
+/// The stored part of a [`Featurizer`]; the term index is rebuilt on load. Written through
+/// [`FeaturizerDataRef`], which must keep the same fields in the same order.
+#[derive(Deserialize)]
 struct FeaturizerData {
     options: FeatureOptions,
     vocabulary: TermList,

@@ -1250,7 +1250,7 @@ impl Model {
     /// Reads a model file.
     ///
     /// The file is mapped into memory rather than copied: the model is decoded straight from the
-    /// page cache (a 14 MB UKP model loads in about a third less time). Model files are replaced
+    /// page cache (a 14 MB UKP model loaded in about a quarter less time). Model files are replaced
     /// by rename ([`Model::save`]), never rewritten in place, so the mapped bytes stay as they
     /// were while they are read.
     pub fn load(path: &Path) -> Result<Model> {
