@@ -14,7 +14,7 @@ use stance::eval;
 use stance::features::FeatureOptions;
 use stance::input::ArticleReader;
 use stance::linear::SoftmaxRegression;
-use stance::model::{self, Model, Stage, TrainOptions, STANCE_ALPHA, TOPIC_ALPHA};
+use stance::model::{self, Model, Stage, TrainOptions, STANCE_ALPHA, TOPIC_ALPHA, TOPIC_TOLERANCE};
 use stance::output::{self, ArticleSummary, Format, Record, RecordWriter};
 use stance::text::{self, Segmenter, StatementKind};
 
@@ -139,9 +139,12 @@ struct ModelOptions {
     /// Most L-BFGS iterations per head.
     #[arg(long, default_value_t = SoftmaxRegression::default().max_iterations, value_name = "N")]
     max_iter: u64,
-    /// Stop when the gradient norm per training row falls below this.
+    /// Stop the stance head when the gradient norm per training row falls below this.
     #[arg(long, hide = true, default_value_t = SoftmaxRegression::default().tolerance)]
     tol: f64,
+    /// Stop the topic head when the gradient norm per training row falls below this.
+    #[arg(long, hide = true, default_value_t = TOPIC_TOLERANCE)]
+    topic_tol: f64,
     /// Give the stance head no per-topic features (for comparison runs).
     #[arg(long, hide = true)]
     no_topic_features: bool,
@@ -189,6 +192,7 @@ impl ModelOptions {
             },
             topic_solver: SoftmaxRegression {
                 alpha: self.topic_alpha,
+                tolerance: self.topic_tol,
                 ..solver.clone()
             },
             solver,
