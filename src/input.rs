@@ -266,33 +266,63 @@ mod tests {
         BreakScanner::default().last_break(buf)
     }
 
-    #[test]
-    fn finds_the_last_blank_line() {
-        assert_eq!(last_paragraph_break(b"a\n\nb"), Some(3));
-        assert_eq!(last_paragraph_break(b"a\n \r\nb\n"), Some(5));
-        assert_eq!(last_paragraph_break(b"a\nb\n"), None);
-        assert_eq!(last_paragraph_break(b"\n\n"), Some(2));
-        assert_eq!(last_paragraph_break(b" \nb"), None);
+    /// The position just after the last blank line, by a plain backward search (the reader's
+    /// search before `BreakScanner`): the reference the scanner is checked against.
+    fn last_paragraph_break_backwards(buf: &[u8]) -> Option<usize> {
+        let mut line_end = None;
+        for (i, &b) in buf.iter().enumerate().rev() {
+            match b {
+                b'\n' => {
+                    if let Some(end) = line_end {
+                        if end > i {
+                            return Some(end + 1);
+                        }
+                    }
+                    line_end = Some(i);
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => line_end = None,
+            }
+        }
+        None
     }
 
     #[test]
-    fn a_growing_and_shrinking_buffer_finds_the_breaks_a_fresh_search_finds() {
-        let text: &[u8] = b"one\ntwo\n \n\nthree\n\t\nfour\nfive \n\nsix\n\n";
-        // Grow the buffer a byte at a time; whenever a break is found, take the front up to it.
-        let mut scanner = BreakScanner::default();
-        let mut buf: Vec<u8> = Vec::new();
-        for &b in text {
-            buf.push(b);
-            let found = scanner.last_break(&buf);
-            assert_eq!(
-                found,
-                last_paragraph_break(&buf),
-                "after {:?}",
-                String::from_utf8_lossy(&buf)
-            );
-            if let Some(cut) = found {
-                buf.drain(..cut);
-                scanner.consumed(cut);
+    fn finds_the_last_blank_line() {
+        for (buf, expected) in [
+            (&b"a\n\nb"[..], Some(3)),
+            (b"a\n \r\nb\n", Some(5)),
+            (b"a\nb\n", None),
+            (b"\n\n", Some(2)),
+            (b" \nb", None),
+            (b"x\n\t\n \n", Some(6)),
+        ] {
+            assert_eq!(last_paragraph_break(buf), expected, "{buf:?}");
+            assert_eq!(last_paragraph_break_backwards(buf), expected, "{buf:?}");
+        }
+    }
+
+    #[test]
+    fn a_growing_and_shrinking_buffer_finds_the_breaks_a_backward_search_finds() {
+        let text: &[u8] = b"one\ntwo\n \n\nthree\n\t\nfour\nfive \n\nsix\n\n \nseven\r\n\r\neight";
+        // Grow the buffer a few bytes at a time; whenever a break is found, take the front up
+        // to it, as the reader does.
+        for step in [1, 2, 3, 5, 7, 64] {
+            let mut scanner = BreakScanner::default();
+            let mut buf: Vec<u8> = Vec::new();
+            for chunk in text.chunks(step) {
+                buf.extend_from_slice(chunk);
+                let found = scanner.last_break(&buf);
+                assert_eq!(
+                    found,
+                    last_paragraph_break_backwards(&buf),
+                    "step {step}, after {:?}",
+                    String::from_utf8_lossy(&buf)
+                );
+                if let Some(cut) = found {
+                    buf.drain(..cut);
+                    scanner.consumed(cut);
+                }
             }
         }
         // A cut that is not at a break (a forced one) keeps the later state.
@@ -303,7 +333,7 @@ mod tests {
         scanner.consumed(2);
         buf.extend_from_slice(b"\nd");
         assert_eq!(scanner.last_break(&buf), Some(5));
-        assert_eq!(last_paragraph_break(&buf), Some(5));
+        assert_eq!(last_paragraph_break_backwards(&buf), Some(5));
     }
 
     #[test]
