@@ -299,6 +299,12 @@ pub fn common_surface_forms<S: AsRef<str>>(texts: &[S]) -> HashMap<String, Strin
         .collect()
 }
 
+thread_local! {
+    // One analyzer per thread for the life of the process: its stem cache pays off across work
+    // items (a training corpus's chunks, the articles `classify` reads one after another).
+    static ANALYZER: Analyzer = Analyzer::default();
+}
+
 /// Texts per work item when hashing and naming the terms of a training corpus.
 const NAMING_CHUNK: usize = 512;
 
@@ -314,23 +320,25 @@ fn hash_and_name_terms<S: AsRef<str> + Sync>(
 ) -> HashedAndNamed {
     let parts: Vec<HashedAndNamed> = texts
         .par_chunks(NAMING_CHUNK)
-        .map_init(Analyzer::default, |analyzer, chunk| {
+        .map(|chunk| {
             let mut names: FxHashMap<u64, String> = FxHashMap::default();
-            let rows = chunk
-                .iter()
-                .map(|text| {
-                    let mut hashes = Vec::new();
-                    visit_terms(analyzer, text.as_ref(), options, |hash, term| {
-                        hashes.push(hash);
-                        names.entry(hash).or_insert_with(|| {
-                            let mut spelled = String::new();
-                            term.write_to(&mut spelled);
-                            spelled
+            let rows = ANALYZER.with(|analyzer| {
+                chunk
+                    .iter()
+                    .map(|text| {
+                        let mut hashes = Vec::new();
+                        visit_terms(analyzer, text.as_ref(), options, |hash, term| {
+                            hashes.push(hash);
+                            names.entry(hash).or_insert_with(|| {
+                                let mut spelled = String::new();
+                                term.write_to(&mut spelled);
+                                spelled
+                            });
                         });
-                    });
-                    hashes
-                })
-                .collect();
+                        hashes
+                    })
+                    .collect()
+            });
             (rows, names)
         })
         .collect();
@@ -385,8 +393,9 @@ impl Featurizer {
             .map(|(hash, &d)| (names.remove(hash).expect("every counted term is named"), d))
             .collect();
         drop(names);
-        // Common terms first, then rare ones; each part sorted.
-        kept.sort_unstable_by(|a, b| {
+        // Common terms first, then rare ones; each part sorted (the terms are distinct, so the
+        // order is the same however the parallel sort splits the work).
+        kept.par_sort_unstable_by(|a, b| {
             (a.1 < options.min_df, &a.0).cmp(&(b.1 < options.min_df, &b.0))
         });
         let n_common = kept.partition_point(|&(_, d)| d >= options.min_df);
@@ -412,11 +421,6 @@ impl Featurizer {
 
     /// The TF-IDF rows of `texts`; terms outside the vocabulary are ignored.
     pub fn transform<S: AsRef<str> + Sync>(&self, texts: &[S]) -> CsrMatrix {
-        thread_local! {
-            // One analyzer per thread for the life of the process: `classify` calls this once
-            // per article, and the stem cache pays off across articles.
-            static ANALYZER: Analyzer = Analyzer::default();
-        }
         let rows = texts
             .par_iter()
             .map_init(Vec::new, |hashes, text| {
