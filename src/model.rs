@@ -527,8 +527,7 @@ impl Head {
                 // sparsely, the naive Bayes model is smaller than those rows.
                 let (nb, x) = match naive_bayes {
                     Some(n_common) if keep_naive_bayes => {
-                        let scores = ComplementNb::out_of_fold_scores(&x, &y, k);
-                        let nb = ComplementNb::fit(&x, &y, k);
+                        let (nb, scores) = ComplementNb::fit_with_out_of_fold_scores(&x, &y, k);
                         let stacked = crate::nb::append_scores(&x, n_common, &scores, k);
                         drop(x);
                         (Some(nb), stacked)

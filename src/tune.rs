@@ -227,8 +227,7 @@ fn fold_inputs(
     if !naive_bayes {
         return (x_train.leading_columns(n), x_test.leading_columns(n));
     }
-    let oof = ComplementNb::out_of_fold_scores(&x_train, y_train, k);
-    let nb = ComplementNb::fit(&x_train, y_train, k);
+    let (nb, oof) = ComplementNb::fit_with_out_of_fold_scores(&x_train, y_train, k);
     let mut test_scores = vec![0.0; test.len() * k];
     for (r, out) in test_scores.chunks_mut(k).enumerate() {
         let (idx, val) = x_test.row(r);
@@ -348,7 +347,7 @@ mod tests {
             assert_eq!(&tidx[tidx.len() - 2..], &[2, 3]);
             assert_eq!(&tval[tval.len() - 2..], &expected);
         }
-        let oof = ComplementNb::out_of_fold_scores(&x_tr, &y_train, 2);
+        let (_, oof) = ComplementNb::fit_with_out_of_fold_scores(&x_tr, &y_train, 2);
         assert_eq!(x_train, append_scores(&x_tr, 2, &oof, 2));
         // Without naive Bayes: the common columns only.
         let (plain_train, _) = fold_inputs(&x, &train, &y_train, &test, 2, Some(2), false);
