@@ -5,7 +5,7 @@
 //! `idf(t) = ln((1 + n) / (1 + df(t))) + 1` over the `n` training texts, and each row is scaled to
 //! unit Euclidean length (the same definitions as scikit-learn's `TfidfVectorizer` with
 //! `sublinear_tf=True`). The vocabulary is the terms seen in at least `min_df` training texts,
-//! sorted, so that the same data always gives the same columns. For the topic head's naive Bayes
+//! in the order of their 64-bit hashes, so that the same data always gives the same columns. For the topic head's naive Bayes
 //! scores the rarer terms can be kept too, as columns after those ([`Featurizer::n_common`]);
 //! rows are then scaled to unit length over the common columns, so that the common part of a row
 //! is the same whether or not rare terms are kept.
@@ -59,8 +59,8 @@ fn is_negator(token: &str) -> bool {
 #[serde(from = "FeaturizerData")]
 pub struct Featurizer {
     options: FeatureOptions,
-    /// The terms: the `n_common` terms seen in at least `min_df` training texts, sorted, then
-    /// (if kept) the rarer ones, sorted.
+    /// The terms: the `n_common` terms seen in at least `min_df` training texts, then (if kept)
+    /// the rarer ones, each part in the order of the terms' hashes.
     vocabulary: TermList,
     n_common: usize,
     idf: Vec<f64>,
@@ -308,20 +308,39 @@ thread_local! {
 /// Texts per work item when hashing and naming the terms of a training corpus.
 const NAMING_CHUNK: usize = 512;
 
-/// The term hashes of each text, and the spelling of each term (by hash).
-type HashedAndNamed = (Vec<Vec<u64>>, FxHashMap<u64, String>);
+/// The spellings of the terms of one chunk of texts, each written once into one string.
+#[derive(Default)]
+struct ChunkNames {
+    /// Byte range of each term (by hash) in `text`.
+    spans: FxHashMap<u64, (usize, usize)>,
+    text: String,
+}
 
-/// The term hashes of each text, and the spelling of each term from its first occurrence, in
-/// one analysis of `texts` (chunks are merged in order, so the result does not depend on the
-/// number of threads).
+impl ChunkNames {
+    /// The spelling of the term with this hash, if the chunk has it.
+    fn get(&self, hash: u64) -> Option<&str> {
+        self.spans.get(&hash).map(|&(a, b)| &self.text[a..b])
+    }
+}
+
+/// One chunk of a training corpus, analysed: the term hashes of each text, and the spelling of
+/// each term.
+struct HashedChunk {
+    rows: Vec<Vec<u64>>,
+    names: ChunkNames,
+}
+
+/// The term hashes of each text, and the spelling of each term, in one analysis of `texts` by
+/// chunks of [`NAMING_CHUNK`] texts (fixed, so the result does not depend on the number of
+/// threads). Spellings are written into one string per chunk, not one allocation per term.
 fn hash_and_name_terms<S: AsRef<str> + Sync>(
     texts: &[S],
     options: &FeatureOptions,
-) -> HashedAndNamed {
-    let parts: Vec<HashedAndNamed> = texts
+) -> Vec<HashedChunk> {
+    texts
         .par_chunks(NAMING_CHUNK)
         .map(|chunk| {
-            let mut names: FxHashMap<u64, String> = FxHashMap::default();
+            let mut names = ChunkNames::default();
             let rows = ANALYZER.with(|analyzer| {
                 chunk
                     .iter()
@@ -329,28 +348,50 @@ fn hash_and_name_terms<S: AsRef<str> + Sync>(
                         let mut hashes = Vec::new();
                         visit_terms(analyzer, text.as_ref(), options, |hash, term| {
                             hashes.push(hash);
-                            names.entry(hash).or_insert_with(|| {
-                                let mut spelled = String::new();
-                                term.write_to(&mut spelled);
-                                spelled
+                            let text = &mut names.text;
+                            names.spans.entry(hash).or_insert_with(|| {
+                                let start = text.len();
+                                term.write_to(text);
+                                (start, text.len())
                             });
                         });
                         hashes
                     })
                     .collect()
             });
-            (rows, names)
+            HashedChunk { rows, names }
         })
-        .collect();
-    let mut rows = Vec::with_capacity(texts.len());
-    let mut names = FxHashMap::default();
-    for (part_rows, part_names) in parts {
-        rows.extend(part_rows);
-        for (hash, spelled) in part_names {
-            names.entry(hash).or_insert(spelled);
+        .collect()
+}
+
+/// A term of the training corpus while the vocabulary is chosen.
+struct Counted {
+    hash: u64,
+    /// Texts holding the term.
+    df: u32,
+    /// The first chunk holding it (which spells it).
+    chunk: u32,
+}
+
+/// The document frequency of every term of the analysed chunks, with the first chunk that
+/// holds it.
+fn count_terms(chunks: &[HashedChunk]) -> Vec<Counted> {
+    let mut df: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
+    let mut seen: Vec<u64> = Vec::new();
+    for (c, chunk) in chunks.iter().enumerate() {
+        for doc in &chunk.rows {
+            seen.clear();
+            seen.extend_from_slice(doc);
+            seen.sort_unstable();
+            seen.dedup();
+            for &hash in &seen {
+                df.entry(hash).or_insert((0, c as u32)).0 += 1;
+            }
         }
     }
-    (rows, names)
+    df.into_iter()
+        .map(|(hash, (df, chunk))| Counted { hash, df, chunk })
+        .collect()
 }
 
 impl Featurizer {
@@ -373,47 +414,46 @@ impl Featurizer {
         options: FeatureOptions,
         keep_rare: bool,
     ) -> (Featurizer, CsrMatrix) {
-        let (hashed, mut names) = hash_and_name_terms(texts, &options);
-        let mut df: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut seen: Vec<u64> = Vec::new();
-        for doc in &hashed {
-            seen.clear();
-            seen.extend_from_slice(doc);
-            seen.sort_unstable();
-            seen.dedup();
-            for &hash in &seen {
-                *df.entry(hash).or_insert(0) += 1;
-            }
-        }
+        let chunks = hash_and_name_terms(texts, &options);
+        let mut kept = count_terms(&chunks);
         if !keep_rare {
-            df.retain(|_, d| *d >= options.min_df);
+            kept.retain(|t| t.df >= options.min_df);
         }
-        let mut kept: Vec<(String, u32)> = df
-            .iter()
-            .map(|(hash, &d)| (names.remove(hash).expect("every counted term is named"), d))
-            .collect();
-        drop(names);
-        // Common terms first, then rare ones; each part sorted (the terms are distinct, so the
-        // order is the same however the parallel sort splits the work).
-        kept.par_sort_unstable_by(|a, b| {
-            (a.1 < options.min_df, &a.0).cmp(&(b.1 < options.min_df, &b.0))
-        });
-        let n_common = kept.partition_point(|&(_, d)| d >= options.min_df);
+        // Common terms first, then rare ones; each part in the order of the terms' hashes (the
+        // hashes are distinct, so the order is the same however the parallel sort splits the
+        // work, and sorting numbers is faster than sorting the spellings).
+        kept.par_sort_unstable_by_key(|t| (t.df < options.min_df, t.hash));
+        let n_common = kept.partition_point(|t| t.df >= options.min_df);
         let n = texts.len() as f64;
         let idf = kept
             .iter()
-            .map(|&(_, d)| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0)
+            .map(|t| ((1.0 + n) / (1.0 + t.df as f64)).ln() + 1.0)
             .collect();
-        let vocabulary: TermList = kept.iter().map(|(t, _)| t.as_str()).collect();
-        let featurizer = Featurizer::from(FeaturizerData {
+        let vocabulary: TermList = kept
+            .iter()
+            .map(|t| {
+                chunks[t.chunk as usize]
+                    .names
+                    .get(t.hash)
+                    .expect("a chunk spells the terms it holds")
+            })
+            .collect();
+        let index = kept
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.hash, i as u32))
+            .collect();
+        drop(kept);
+        let featurizer = Featurizer {
             options,
             vocabulary,
             n_common,
             idf,
-        });
-        let rows = hashed
+            index,
+        };
+        let rows = chunks
             .par_iter()
-            .map(|doc| featurizer.weigh(doc))
+            .flat_map_iter(|chunk| chunk.rows.iter().map(|doc| featurizer.weigh(doc)))
             .collect::<Vec<_>>();
         let matrix = CsrMatrix::from_rows(featurizer.n_features(), rows);
         (featurizer, matrix)
@@ -557,29 +597,40 @@ mod tests {
                 ..FeatureOptions::default()
             },
         );
+        let mut vocabulary: Vec<&str> = f.vocabulary.iter().collect();
+        vocabulary.sort_unstable();
         assert_eq!(
-            f.vocabulary.iter().collect::<Vec<_>>(),
+            vocabulary,
             ["arm", "arm pact", "pact", "war", "war arm", "war war"]
         );
+        let col = |term: &str| column(&f, term);
         // idf = ln((1 + 3) / (1 + df)) + 1: df 2 -> ln(4/3) + 1, df 1 -> ln 2 + 1.
         let idf2 = (4.0f64 / 3.0).ln() + 1.0;
         let idf1 = 2.0f64.ln() + 1.0;
-        assert!(close(f.idf[0], idf2) && close(f.idf[3], idf2) && close(f.idf[2], idf1));
+        assert!(close(f.idf[col("arm")], idf2));
+        assert!(close(f.idf[col("war")], idf2));
+        assert!(close(f.idf[col("pact")], idf1));
         // Row 0: war has tf 2 -> (1 + ln 2) * idf2; arm, "war war", "war arm" have tf 1.
         // Unnormalised: war 2.1795, arm 1.2877, bigrams 1.6931 each; norm 3.4839.
-        let (cols, vals) = m.row(0);
-        assert_eq!(cols, [0, 3, 4, 5]);
         let expected = [
-            0.369_495_431_093_585_9,
-            0.625_610_147_385_886_5,
-            0.485_842_088_485_947_6,
-            0.485_842_088_485_947_6,
+            ("arm", 0.369_495_431_093_585_9),
+            ("war", 0.625_610_147_385_886_5),
+            ("war arm", 0.485_842_088_485_947_6),
+            ("war war", 0.485_842_088_485_947_6),
         ];
-        for (v, e) in vals.iter().zip(expected) {
-            assert!(close(*v, e), "{v} vs {e}");
+        let (cols, vals) = m.row(0);
+        assert_eq!(cols.len(), expected.len());
+        for (term, e) in expected {
+            let at = cols.iter().position(|&c| c as usize == col(term)).unwrap();
+            assert!(close(vals[at], e), "{term}: {} vs {e}", vals[at]);
         }
         // Row 1: a single term has weight 1 after normalisation.
-        assert_eq!(m.row(1), (&[3u32][..], &[1.0][..]));
+        assert_eq!(m.row(1), (&[col("war") as u32][..], &[1.0][..]));
+    }
+
+    /// The column of a vocabulary term.
+    fn column(f: &Featurizer, term: &str) -> usize {
+        f.index[&hash_term(term)] as usize
     }
 
     #[test]
@@ -592,10 +643,9 @@ mod tests {
                 ..FeatureOptions::default()
             },
         );
-        assert_eq!(
-            f.vocabulary.iter().collect::<Vec<_>>(),
-            ["the", "the vote", "vote"]
-        );
+        let mut vocabulary: Vec<&str> = f.vocabulary.iter().collect();
+        vocabulary.sort_unstable();
+        assert_eq!(vocabulary, ["the", "the vote", "vote"]);
         let m = f.transform(&["unknown words only", "The VOTE"]);
         assert_eq!(m.row(0).0.len(), 0);
         assert_eq!(m.row(1).0, [0, 1, 2]);

@@ -14,6 +14,7 @@
 //! (each from a model fitted without the row's fold), or the logistic model would learn to trust
 //! scores that have seen their own labels.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::sparse::CsrMatrix;
@@ -142,17 +143,23 @@ impl ComplementNb {
     ) -> (Self, Vec<f64>) {
         let n = x.n_rows();
         let k = n_classes;
-        let mut scores = vec![0.0; n * k];
         let folds = FOLDS.min(n);
         let xt = x.transpose();
-        for f in 0..folds {
-            let model = Self::fit_rows(&xt, y, k, |i| i % folds != f);
-            for i in (f..n).step_by(folds) {
+        // The fold models and the full one are independent fits: one per work item.
+        let mut models: Vec<Self> = (0..=folds)
+            .into_par_iter()
+            .map(|f| Self::fit_rows(&xt, y, k, |i| f == folds || i % folds != f))
+            .collect();
+        let full = models.pop().expect("the full model");
+        let mut scores = vec![0.0; n * k];
+        scores
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .for_each(|(i, out)| {
                 let (idx, val) = x.row(i);
-                model.scores_into(idx, val, &mut scores[i * k..(i + 1) * k]);
-            }
-        }
-        (Self::fit_rows(&xt, y, k, |_| true), scores)
+                models[i % folds].scores_into(idx, val, out);
+            });
+        (full, scores)
     }
 
     /// The weight of column `j` in class `c`'s centred score (its share of
