@@ -20,14 +20,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lbfgs;
-use crate::sparse::CsrMatrix;
+use crate::sparse::{CsrMatrix, RowBlock};
 
 /// The gradient test stops the solver only after an iteration that lowered the objective by at
 /// most this fraction ([`lbfgs::Settings::settled_decrease`]).
 const SETTLED_DECREASE: f64 = 1e-3;
 
-/// Rows per block when computing the loss (fixed so that sums do not depend on thread count).
-const ROW_BLOCK: usize = 512;
+/// The loss pass's row blocks hold at most this many class scores (256 KB of `f64`, which stays
+/// in a core's cache while the block's columns are scattered into it)...
+const BLOCK_SCORES: usize = 32_768;
+/// ... and at least this many rows, and there are at least [`MIN_BLOCKS`] of them where the rows
+/// allow (block sizes depend only on the numbers of rows and classes, so that sums do not depend
+/// on the thread count).
+const MIN_BLOCK_ROWS: usize = 64;
+/// See [`MIN_BLOCK_ROWS`].
+const MIN_BLOCKS: usize = 4;
 /// Columns per block when computing the gradient.
 const COL_BLOCK: usize = 2048;
 
@@ -66,38 +73,84 @@ pub struct SoftmaxModel {
 }
 
 struct Problem<'a> {
-    x: &'a CsrMatrix,
+    /// The rows, by blocks of `block_rows` rows, column by column (for the loss pass).
+    blocks: Vec<RowBlock>,
+    block_rows: usize,
+    /// The transpose of the rows (for the gradient pass).
     xt: CsrMatrix,
+    n_rows: usize,
     y: &'a [usize],
     sample_weights: Option<Vec<f64>>,
     n_classes: usize,
     alpha: f64,
 }
 
-impl Problem<'_> {
+impl<'a> Problem<'a> {
+    /// The problem of fitting rows `x` to classes `y`, laid out for the two passes (`x` is
+    /// taken so that it can go once they are built).
+    fn new(
+        x: CsrMatrix,
+        y: &'a [usize],
+        sample_weights: Option<Vec<f64>>,
+        n_classes: usize,
+        alpha: f64,
+    ) -> Self {
+        let n_rows = x.n_rows();
+        let block_rows = (BLOCK_SCORES / n_classes)
+            .min(n_rows.div_ceil(MIN_BLOCKS))
+            .max(MIN_BLOCK_ROWS);
+        let (blocks, xt) = rayon::join(
+            || {
+                (0..n_rows)
+                    .step_by(block_rows)
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|first| RowBlock::from_rows(&x, first, block_rows.min(n_rows - first)))
+                    .collect()
+            },
+            || x.transpose(),
+        );
+        Problem {
+            blocks,
+            block_rows,
+            xt,
+            n_rows,
+            y,
+            sample_weights,
+            n_classes,
+            alpha,
+        }
+    }
+
     /// The objective at `w`, with its gradient written into `grad`, in one pass over the data.
     fn evaluate(&self, w: &[f64], grad: &mut [f64]) -> f64 {
         let k = self.n_classes;
-        let d = self.x.n_cols();
-        let n = self.x.n_rows();
+        let d = self.xt.n_rows();
+        let n = self.n_rows;
         let bias = &w[d * k..];
-        // Residuals softmax(z_i) - onehot(y_i), scaled by the sample weight, and the loss per block.
+        // Residuals softmax(z_i) - onehot(y_i), scaled by the sample weight, and the loss per
+        // block. A block's scores `z` are built column by column: the weights are read in
+        // order, the scores (a few hundred KB) stay in cache.
         let mut resid = vec![0.0; n * k];
         let block_losses: Vec<f64> = resid
-            .par_chunks_mut(ROW_BLOCK * k)
-            .enumerate()
-            .map(|(b, chunk)| {
-                let mut loss = 0.0;
-                for (r, out) in chunk.chunks_mut(k).enumerate() {
-                    let i = b * ROW_BLOCK + r;
+            .par_chunks_mut(self.block_rows * k)
+            .zip(self.blocks.par_iter())
+            .map(|(chunk, block)| {
+                for out in chunk.chunks_mut(k) {
                     out.copy_from_slice(bias);
-                    let (idx, val) = self.x.row(i);
-                    for (&j, &v) in idx.iter().zip(val) {
-                        let wj = &w[j as usize * k..(j as usize + 1) * k];
-                        for (o, &wc) in out.iter_mut().zip(wj) {
+                }
+                block.for_each_column(|j, rows, values| {
+                    let wj = &w[j * k..(j + 1) * k];
+                    for (&r, &v) in rows.iter().zip(values) {
+                        let r = r as usize;
+                        for (o, &wc) in chunk[r * k..(r + 1) * k].iter_mut().zip(wj) {
                             *o += v * wc;
                         }
                     }
+                });
+                let mut loss = 0.0;
+                for (r, out) in chunk.chunks_mut(k).enumerate() {
+                    let i = block.first_row + r;
                     let max = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let sum: f64 = out.iter().map(|z| (z - max).exp()).sum();
                     let lse = max + sum.ln();
@@ -161,7 +214,7 @@ impl Problem<'_> {
             let colsq: f64 = rows.iter().zip(val).map(|(&i, &v)| weight(i) * v * v).sum();
             diag.push(1.0 / (curvature * colsq + self.alpha));
         }
-        let total: f64 = (0..self.x.n_rows() as u32).map(weight).sum();
+        let total: f64 = (0..self.n_rows as u32).map(weight).sum();
         diag.push(1.0 / (curvature * total).max(1e-12));
         diag
     }
@@ -211,16 +264,9 @@ impl SoftmaxRegression {
         let new_index = columns_by_use(&x);
         let mut x = x.into_owned();
         x.renumber_columns(&new_index);
-        let x = &x;
-        let problem = Problem {
-            x,
-            xt: x.transpose(),
-            y,
-            sample_weights,
-            n_classes,
-            alpha: self.alpha,
-        };
-        let n = x.n_rows().max(1) as f64;
+        let n_rows = x.n_rows();
+        let problem = Problem::new(x, y, sample_weights, n_classes, self.alpha);
+        let n = n_rows.max(1) as f64;
         let settings = lbfgs::Settings {
             max_iterations: self.max_iterations,
             gradient_tolerance: self.tolerance * n,
@@ -480,14 +526,13 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let (x, y) = problem(7, 40, 6);
-        let problem = Problem {
-            x: &x,
-            xt: x.transpose(),
-            y: &y,
-            sample_weights: Some((0..40).map(|i| 0.5 + (i % 3) as f64).collect()),
-            n_classes: 3,
-            alpha: 0.3,
-        };
+        let problem = Problem::new(
+            x,
+            &y,
+            Some((0..40).map(|i| 0.5 + (i % 3) as f64).collect()),
+            3,
+            0.3,
+        );
         let w: Vec<f64> = (0..21)
             .map(|i| ((i * 37 % 11) as f64 - 5.0) / 10.0)
             .collect();
