@@ -308,31 +308,62 @@ thread_local! {
 /// Texts per work item when hashing and naming the terms of a training corpus.
 const NAMING_CHUNK: usize = 512;
 
-/// The spellings of the terms of one chunk of texts, each written once into one string.
+/// One term of a chunk of texts.
+struct ChunkTerm {
+    /// Byte range of its spelling in the chunk's string.
+    spelling: (usize, usize),
+    /// Texts of the chunk that hold it.
+    df: u32,
+    /// The last text (within the chunk) counted in `df`.
+    last_text: u32,
+}
+
+/// The terms of one chunk of texts, by hash: spellings written once into one string, and
+/// document frequencies within the chunk.
 #[derive(Default)]
-struct ChunkNames {
-    /// Byte range of each term (by hash) in `text`.
-    spans: FxHashMap<u64, (usize, usize)>,
+struct ChunkTerms {
+    terms: FxHashMap<u64, ChunkTerm>,
     text: String,
 }
 
-impl ChunkNames {
+impl ChunkTerms {
+    /// Counts an occurrence of a term in text `t` of the chunk (spelling it if it is new).
+    fn count(&mut self, hash: u64, term: TermRef<'_>, t: u32) {
+        let text = &mut self.text;
+        let entry = self.terms.entry(hash).or_insert_with(|| {
+            let start = text.len();
+            term.write_to(text);
+            ChunkTerm {
+                spelling: (start, text.len()),
+                df: 0,
+                last_text: u32::MAX,
+            }
+        });
+        if entry.last_text != t {
+            entry.last_text = t;
+            entry.df += 1;
+        }
+    }
+
     /// The spelling of the term with this hash, if the chunk has it.
-    fn get(&self, hash: u64) -> Option<&str> {
-        self.spans.get(&hash).map(|&(a, b)| &self.text[a..b])
+    fn spelling(&self, hash: u64) -> Option<&str> {
+        self.terms
+            .get(&hash)
+            .map(|term| &self.text[term.spelling.0..term.spelling.1])
     }
 }
 
-/// One chunk of a training corpus, analysed: the term hashes of each text, and the spelling of
-/// each term.
+/// One chunk of a training corpus, analysed: the term hashes of each text, and the chunk's
+/// terms.
 struct HashedChunk {
     rows: Vec<Vec<u64>>,
-    names: ChunkNames,
+    terms: ChunkTerms,
 }
 
-/// The term hashes of each text, and the spelling of each term, in one analysis of `texts` by
-/// chunks of [`NAMING_CHUNK`] texts (fixed, so the result does not depend on the number of
-/// threads). Spellings are written into one string per chunk, not one allocation per term.
+/// The term hashes of each text, and each chunk's spellings and document frequencies, in one
+/// analysis of `texts` by chunks of [`NAMING_CHUNK`] texts (fixed, so the result does not
+/// depend on the number of threads). Spellings are written into one string per chunk, not one
+/// allocation per term.
 fn hash_and_name_terms<S: AsRef<str> + Sync>(
     texts: &[S],
     options: &FeatureOptions,
@@ -340,26 +371,22 @@ fn hash_and_name_terms<S: AsRef<str> + Sync>(
     texts
         .par_chunks(NAMING_CHUNK)
         .map(|chunk| {
-            let mut names = ChunkNames::default();
+            let mut terms = ChunkTerms::default();
             let rows = ANALYZER.with(|analyzer| {
                 chunk
                     .iter()
-                    .map(|text| {
+                    .zip(0u32..)
+                    .map(|(text, t)| {
                         let mut hashes = Vec::new();
                         visit_terms(analyzer, text.as_ref(), options, |hash, term| {
                             hashes.push(hash);
-                            let text = &mut names.text;
-                            names.spans.entry(hash).or_insert_with(|| {
-                                let start = text.len();
-                                term.write_to(text);
-                                (start, text.len())
-                            });
+                            terms.count(hash, term, t);
                         });
                         hashes
                     })
                     .collect()
             });
-            HashedChunk { rows, names }
+            HashedChunk { rows, terms }
         })
         .collect()
 }
@@ -374,19 +401,12 @@ struct Counted {
 }
 
 /// The document frequency of every term of the analysed chunks, with the first chunk that
-/// holds it.
+/// holds it: the chunks' own counts added up.
 fn count_terms(chunks: &[HashedChunk]) -> Vec<Counted> {
     let mut df: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
-    let mut seen: Vec<u64> = Vec::new();
     for (c, chunk) in chunks.iter().enumerate() {
-        for doc in &chunk.rows {
-            seen.clear();
-            seen.extend_from_slice(doc);
-            seen.sort_unstable();
-            seen.dedup();
-            for &hash in &seen {
-                df.entry(hash).or_insert((0, c as u32)).0 += 1;
-            }
+        for (&hash, term) in &chunk.terms.terms {
+            df.entry(hash).or_insert((0, c as u32)).0 += term.df;
         }
     }
     df.into_iter()
@@ -429,15 +449,16 @@ impl Featurizer {
             .iter()
             .map(|t| ((1.0 + n) / (1.0 + t.df as f64)).ln() + 1.0)
             .collect();
-        let vocabulary: TermList = kept
-            .iter()
+        let spellings: Vec<&str> = kept
+            .par_iter()
             .map(|t| {
                 chunks[t.chunk as usize]
-                    .names
-                    .get(t.hash)
+                    .terms
+                    .spelling(t.hash)
                     .expect("a chunk spells the terms it holds")
             })
             .collect();
+        let vocabulary: TermList = spellings.into_iter().collect();
         let index = kept
             .iter()
             .enumerate()
