@@ -109,9 +109,19 @@ impl CsrMatrix {
 
     /// The transpose, as a CSR matrix (that is, this matrix in compressed sparse column form).
     pub fn transpose(&self) -> CsrMatrix {
+        self.transpose_with(|j| j)
+    }
+
+    /// The transpose with column `j` moved to row `new_index[j]` (a permutation of the
+    /// columns): this matrix with its columns renumbered, in compressed sparse column form.
+    pub fn transpose_renumbered(&self, new_index: &[u32]) -> CsrMatrix {
+        self.transpose_with(|j| new_index[j as usize])
+    }
+
+    fn transpose_with(&self, new_index: impl Fn(u32) -> u32) -> CsrMatrix {
         let mut counts = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
-            counts[j as usize + 1] += 1;
+            counts[new_index(j) as usize + 1] += 1;
         }
         for j in 0..self.n_cols {
             counts[j + 1] += counts[j];
@@ -123,7 +133,7 @@ impl CsrMatrix {
         for i in 0..self.n_rows() {
             let (idx, val) = self.row(i);
             for (&j, &v) in idx.iter().zip(val) {
-                let slot = &mut next[j as usize];
+                let slot = &mut next[new_index(j) as usize];
                 indices[*slot] = i as u32;
                 values[*slot] = v;
                 *slot += 1;
@@ -134,27 +144,6 @@ impl CsrMatrix {
             indptr,
             indices,
             values,
-        }
-    }
-
-    /// Moves column `j` to `new_index[j]` (a permutation of the columns), in place; rows stay
-    /// sorted by column.
-    pub fn renumber_columns(&mut self, new_index: &[u32]) {
-        let mut entries: Vec<(u32, f64)> = Vec::new();
-        for i in 0..self.n_rows() {
-            let (a, b) = (self.indptr[i], self.indptr[i + 1]);
-            entries.clear();
-            entries.extend(
-                self.indices[a..b]
-                    .iter()
-                    .zip(&self.values[a..b])
-                    .map(|(&j, &v)| (new_index[j as usize], v)),
-            );
-            entries.sort_unstable_by_key(|&(j, _)| j);
-            for (slot, (j, v)) in entries.iter().enumerate() {
-                self.indices[a + slot] = *j;
-                self.values[a + slot] = *v;
-            }
         }
     }
 
@@ -201,12 +190,18 @@ pub struct RowBlock {
 }
 
 impl RowBlock {
-    /// Rows `first_row..first_row + n_rows` of `x` (which must exist).
-    pub fn from_rows(x: &CsrMatrix, first_row: usize, n_rows: usize) -> RowBlock {
+    /// Rows `first_row..first_row + n_rows` of `x` (which must exist), with column `j` moved
+    /// to `new_index[j]` (a permutation of the columns).
+    pub fn from_rows(
+        x: &CsrMatrix,
+        first_row: usize,
+        n_rows: usize,
+        new_index: &[u32],
+    ) -> RowBlock {
         let (a, b) = (x.indptr[first_row], x.indptr[first_row + n_rows]);
         let mut counts = vec![0usize; x.n_cols];
         for &j in &x.indices[a..b] {
-            counts[j as usize] += 1;
+            counts[new_index[j as usize] as usize] += 1;
         }
         let mut columns = Vec::new();
         let mut starts = vec![0];
@@ -224,7 +219,7 @@ impl RowBlock {
         for r in 0..n_rows {
             let (idx, val) = x.row(first_row + r);
             for (&j, &v) in idx.iter().zip(val) {
-                let slot = &mut counts[j as usize];
+                let slot = &mut counts[new_index[j as usize] as usize];
                 rows[*slot] = r as u32;
                 values[*slot] = v;
                 *slot += 1;
@@ -305,7 +300,7 @@ mod tests {
                 vec![(0, 5.0), (2, 6.0)],
             ],
         );
-        let block = RowBlock::from_rows(&m, 1, 3);
+        let block = RowBlock::from_rows(&m, 1, 3, &[0, 1, 2, 3]);
         let mut seen = Vec::new();
         block.for_each_column(|j, rows, values| {
             for (&r, &v) in rows.iter().zip(values) {
@@ -320,18 +315,24 @@ mod tests {
     }
 
     #[test]
-    fn renumbered_columns_keep_rows_sorted_and_values_in_place() {
+    fn renumbered_layouts_move_each_column_to_its_new_place() {
         let m = example();
         assert_eq!(m.column_counts(), [1, 1, 1]);
-        // Column 2 first, then 0, then 1.
-        let mut r = m.clone();
-        r.renumber_columns(&[1, 2, 0]);
+        // Column 0 to 1, 1 to 2, 2 to 0.
+        let new_index = [1, 2, 0];
         let dense = m.to_dense();
-        let moved = r.to_dense();
+        let t = m.transpose_renumbered(&new_index).to_dense();
+        let mut seen = 0;
+        RowBlock::from_rows(&m, 0, 3, &new_index).for_each_column(|new, rows, values| {
+            for (&r, &v) in rows.iter().zip(values) {
+                assert_eq!(t[[new, r as usize]], v);
+                seen += 1;
+            }
+        });
+        assert_eq!(seen, m.nnz());
         for i in 0..m.n_rows() {
-            assert!(r.row(i).0.windows(2).all(|w| w[0] < w[1]));
-            for (j, &new) in [1usize, 2, 0].iter().enumerate() {
-                assert_eq!(moved[[i, new]], dense[[i, j]]);
+            for (j, &new) in new_index.iter().enumerate() {
+                assert_eq!(t[[new as usize, i]], dense[[i, j]]);
             }
         }
     }
