@@ -48,9 +48,47 @@ pub struct ComplementNb {
     excess: Vec<f64>,
 }
 
+/// The entries of one model over a range of columns (see [`ComplementNb::fit_folds`]).
+struct ModelPart {
+    /// End of each column's entries, counted from the range's first entry.
+    ends: Vec<usize>,
+    classes: Vec<u32>,
+    excess: Vec<f64>,
+    /// Per class, the sum of the range's counts.
+    class_totals: Vec<f64>,
+}
+
+impl ModelPart {
+    fn new(n_classes: usize) -> Self {
+        ModelPart {
+            ends: Vec::new(),
+            classes: Vec::new(),
+            excess: Vec::new(),
+            class_totals: vec![0.0; n_classes],
+        }
+    }
+
+    /// Appends a column given its per-class counts: an entry for each class with a nonzero
+    /// count.
+    fn push_column(&mut self, counts: &[f64]) {
+        let absent = SMOOTHING + counts.iter().sum::<f64>();
+        for (c, &count) in counts.iter().enumerate() {
+            if count != 0.0 {
+                self.class_totals[c] += count;
+                self.classes.push(c as u32);
+                // ln(a + t - count) - ln(a + t), with one logarithm (most of the fit's time).
+                self.excess.push(((absent - count) / absent).ln());
+            }
+        }
+        self.ends.push(self.classes.len());
+    }
+}
+
 impl ComplementNb {
     /// Fits on the rows of `x` (with classes `y` in `0..n_classes`) for which `keep` is true;
-    /// `xt` is the transpose of `x`.
+    /// `xt` is the transpose of `x`. The plain definition, one model per pass: the reference
+    /// [`ComplementNb::fit_folds`] is checked against.
+    #[cfg(test)]
     fn fit_rows(
         xt: &CsrMatrix,
         y: &[usize],
@@ -101,7 +139,113 @@ impl ComplementNb {
 
     /// Fits on all rows.
     pub fn fit(x: &CsrMatrix, y: &[usize], n_classes: usize) -> Self {
-        Self::fit_rows(&x.transpose(), y, n_classes, |_| true)
+        let no_folds = vec![0; x.n_rows()];
+        let mut models = Self::fit_folds(&x.transpose(), y, n_classes, &no_folds, 0);
+        models.pop().expect("the full model")
+    }
+
+    /// In one pass over the columns of `x` (`xt` is its transpose), the model fitted without
+    /// each fold's rows (row `i` is in fold `fold_of[i]`, below `folds`), then the model fitted
+    /// on all rows: `folds + 1` models. Column ranges are fitted in parallel, then each model
+    /// is put together from its ranges in parallel; the class totals are added in range order,
+    /// so the models do not depend on the thread count.
+    fn fit_folds(
+        xt: &CsrMatrix,
+        y: &[usize],
+        n_classes: usize,
+        fold_of: &[u8],
+        folds: usize,
+    ) -> Vec<Self> {
+        /// Columns per work item.
+        const COLUMNS: usize = 4096;
+        let (d, k) = (xt.n_rows(), n_classes);
+        let n_models = folds + 1;
+        let ranges: Vec<usize> = (0..d).step_by(COLUMNS).collect();
+        let parts: Vec<Vec<ModelPart>> = ranges
+            .into_par_iter()
+            .map(|first| {
+                let mut parts: Vec<ModelPart> = (0..n_models).map(|_| ModelPart::new(k)).collect();
+                // Per fold and class, the column's sum; then per class over all folds.
+                let mut by_fold = vec![0.0; folds.max(1) * k];
+                let mut total = vec![0.0; k];
+                let mut counts = vec![0.0; k];
+                for j in first..(first + COLUMNS).min(d) {
+                    by_fold.fill(0.0);
+                    let (rows, val) = xt.row(j);
+                    for (&i, &v) in rows.iter().zip(val) {
+                        let i = i as usize;
+                        by_fold[fold_of[i] as usize * k + y[i]] += v;
+                    }
+                    for (c, t) in total.iter_mut().enumerate() {
+                        *t = (0..folds.max(1)).map(|f| by_fold[f * k + c]).sum();
+                    }
+                    for (m, part) in parts.iter_mut().enumerate() {
+                        // Without fold m's rows (a class only fold m holds gets exactly zero:
+                        // the other folds' sums it was added to are zeros).
+                        for (c, count) in counts.iter_mut().enumerate() {
+                            *count = if m == folds {
+                                total[c]
+                            } else {
+                                total[c] - by_fold[m * k + c]
+                            };
+                        }
+                        part.push_column(&counts);
+                    }
+                }
+                parts
+            })
+            .collect();
+        (0..n_models)
+            .into_par_iter()
+            .map(|m| {
+                let entries: usize = parts.iter().map(|range| range[m].classes.len()).sum();
+                let mut starts = Vec::with_capacity(d + 1);
+                starts.push(0u32);
+                let mut classes = Vec::with_capacity(entries);
+                let mut excess = Vec::with_capacity(entries);
+                let mut class_totals = vec![0.0; k];
+                for range in &parts {
+                    let part = &range[m];
+                    let base = classes.len();
+                    starts.extend(
+                        part.ends
+                            .iter()
+                            .map(|&e| u32::try_from(base + e).expect("fewer than 2^32 entries")),
+                    );
+                    classes.extend_from_slice(&part.classes);
+                    excess.extend_from_slice(&part.excess);
+                    for (t, p) in class_totals.iter_mut().zip(&part.class_totals) {
+                        *t += p;
+                    }
+                }
+                Self::from_parts(d, class_totals, starts, classes, excess)
+            })
+            .collect()
+    }
+
+    /// The model with these entries and per-class totals of the counts.
+    fn from_parts(
+        d: usize,
+        class_totals: Vec<f64>,
+        starts: Vec<u32>,
+        classes: Vec<u32>,
+        excess: Vec<f64>,
+    ) -> Self {
+        let k = class_totals.len();
+        let grand_total: f64 = class_totals.iter().sum();
+        let ln_denominators: Vec<f64> = class_totals
+            .iter()
+            .map(|t| (SMOOTHING * d as f64 + (grand_total - t)).ln())
+            .collect();
+        let mean = ln_denominators.iter().sum::<f64>() / k as f64;
+        ComplementNb {
+            n_features: d,
+            n_classes: k,
+            class_offsets: ln_denominators.iter().map(|l| l - mean).collect(),
+            starts,
+            classes,
+            excess,
+        }
     }
 
     /// The stored entries of column `j`: classes and their `e_cj`.
@@ -135,7 +279,7 @@ impl ComplementNb {
 
     /// The model fitted on all rows, and out-of-fold scores of the training rows, row-major
     /// `rows x n_classes`: row `i` is in fold `i % 5` and scored by a model fitted on the other
-    /// folds. The six fits share one transpose of `x`.
+    /// folds. The six models are fitted in one pass over the columns.
     pub fn fit_with_out_of_fold_scores(
         x: &CsrMatrix,
         y: &[usize],
@@ -144,12 +288,8 @@ impl ComplementNb {
         let n = x.n_rows();
         let k = n_classes;
         let folds = FOLDS.min(n);
-        let xt = x.transpose();
-        // The fold models and the full one are independent fits: one per work item.
-        let mut models: Vec<Self> = (0..=folds)
-            .into_par_iter()
-            .map(|f| Self::fit_rows(&xt, y, k, |i| f == folds || i % folds != f))
-            .collect();
+        let fold_of: Vec<u8> = (0..n).map(|i| (i % folds) as u8).collect();
+        let mut models = Self::fit_folds(&x.transpose(), y, k, &fold_of, folds);
         let full = models.pop().expect("the full model");
         let mut scores = vec![0.0; n * k];
         scores
@@ -157,7 +297,7 @@ impl ComplementNb {
             .enumerate()
             .for_each(|(i, out)| {
                 let (idx, val) = x.row(i);
-                models[i % folds].scores_into(idx, val, out);
+                models[fold_of[i] as usize].scores_into(idx, val, out);
             });
         (full, scores)
     }
@@ -300,16 +440,60 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_fold_models_equal_their_plain_fits() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (n, d, k) = (60, 9000, 3);
+        let rows: Vec<Vec<(u32, f64)>> = (0..n)
+            .map(|_| {
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                for j in 0..d as u32 {
+                    if rng.gen_bool(0.002) {
+                        row.push((j, rng.gen_range(0.1..1.0)));
+                    }
+                }
+                row.push((rng.gen_range(0..4), 0.5));
+                row.sort_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                row
+            })
+            .collect();
+        let x = CsrMatrix::from_rows(d, rows);
+        let y: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % k).collect();
+        let fold_of: Vec<u8> = (0..n).map(|i| (i % 5) as u8).collect();
+        let xt = x.transpose();
+        let models = ComplementNb::fit_folds(&xt, &y, k, &fold_of, 5);
+        for (f, model) in models.iter().enumerate() {
+            let reference = ComplementNb::fit_rows(&xt, &y, k, |i| f == 5 || i % 5 != f);
+            assert_eq!(model.starts, reference.starts, "fold {f}");
+            assert_eq!(model.classes, reference.classes, "fold {f}");
+            for (a, b) in model
+                .excess
+                .iter()
+                .chain(&model.class_offsets)
+                .zip(reference.excess.iter().chain(&reference.class_offsets))
+            {
+                assert!((a - b).abs() < 1e-12, "fold {f}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
     fn out_of_fold_scores_do_not_see_their_own_row() {
         let (x, y) = toy();
         let (full, oof) = ComplementNb::fit_with_out_of_fold_scores(&x, &y, 2);
         assert_eq!(full, ComplementNb::fit(&x, &y, 2));
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-12);
+        let reference = ComplementNb::fit_rows(&x.transpose(), &y, 2, |_| true);
+        assert_eq!(full.classes, reference.classes);
+        assert!(close(&full.excess, &reference.excess));
+        assert!(close(&full.class_offsets, &reference.class_offsets));
         // Row 0 is in fold 0 (rows 0 and 5): the model scoring it is fitted on rows 1-4 only.
         let model = ComplementNb::fit_rows(&x.transpose(), &y, 2, |i| i % 5 != 0);
         let mut s = [0.0; 2];
         let (idx, val) = x.row(0);
         model.scores_into(idx, val, &mut s);
-        assert_eq!(&oof[0..2], &s);
+        assert!(close(&oof[0..2], &s), "{:?} vs {s:?}", &oof[0..2]);
         let appended = append_scores(&x, 5, &oof, 2);
         assert_eq!(appended.n_cols(), 7);
         assert_eq!(appended.row(0).0, [0, 1, 5, 6]);
