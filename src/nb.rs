@@ -165,23 +165,22 @@ impl ComplementNb {
             .into_par_iter()
             .map(|first| {
                 let mut parts: Vec<ModelPart> = (0..n_models).map(|_| ModelPart::new(k)).collect();
-                // Per fold and class, the column's sum; then per class over all folds.
+                // The column's sum per fold and class, and per class.
                 let mut by_fold = vec![0.0; folds.max(1) * k];
                 let mut total = vec![0.0; k];
                 let mut counts = vec![0.0; k];
                 for j in first..(first + COLUMNS).min(d) {
                     by_fold.fill(0.0);
+                    total.fill(0.0);
                     let (rows, val) = xt.row(j);
                     for (&i, &v) in rows.iter().zip(val) {
                         let i = i as usize;
                         by_fold[fold_of[i] as usize * k + y[i]] += v;
-                    }
-                    for (c, t) in total.iter_mut().enumerate() {
-                        *t = (0..folds.max(1)).map(|f| by_fold[f * k + c]).sum();
+                        total[y[i]] += v;
                     }
                     for (m, part) in parts.iter_mut().enumerate() {
                         // Without fold m's rows (a class only fold m holds gets exactly zero:
-                        // the other folds' sums it was added to are zeros).
+                        // its total and its fold's sum add the same values in the same order).
                         for (c, count) in counts.iter_mut().enumerate() {
                             *count = if m == folds {
                                 total[c]
