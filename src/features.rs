@@ -4,8 +4,9 @@
 //! The weight of term `t` in a text is `(1 + ln tf) * idf(t)` with
 //! `idf(t) = ln((1 + n) / (1 + df(t))) + 1` over the `n` training texts, and each row is scaled to
 //! unit Euclidean length (the same definitions as scikit-learn's `TfidfVectorizer` with
-//! `sublinear_tf=True`). The vocabulary is the terms seen in at least `min_df` training texts,
-//! in the order of their 64-bit hashes, so that the same data always gives the same columns. For the topic head's naive Bayes
+//! `sublinear_tf=True`). The vocabulary is the terms seen in at least `min_df` training texts
+//! (the [`MAX_COMMON_TERMS`] most frequent of them at most), in the order of their 64-bit hashes,
+//! so that the same data always gives the same columns. For the topic head's naive Bayes
 //! scores the rarer terms can be kept too, as columns after those ([`Featurizer::n_common`]);
 //! rows are then scaled to unit length over the common columns, so that the common part of a row
 //! is the same whether or not rare terms are kept.
@@ -59,8 +60,9 @@ fn is_negator(token: &str) -> bool {
 #[serde(from = "FeaturizerData")]
 pub struct Featurizer {
     options: FeatureOptions,
-    /// The terms: the `n_common` terms seen in at least `min_df` training texts, then (if kept)
-    /// the rarer ones, each part in the order of the terms' hashes.
+    /// The terms: the `n_common` common terms (seen in at least `min_df` training texts, at
+    /// most [`MAX_COMMON_TERMS`]), then (if kept) the others, each part in the order of the
+    /// terms' hashes.
     vocabulary: TermList,
     n_common: usize,
     idf: Vec<f64>,
@@ -414,6 +416,32 @@ fn count_terms(chunks: &[HashedChunk]) -> Vec<Counted> {
         .collect()
 }
 
+/// Most terms the logistic heads see. Where more terms than this occur in at least `min_df`
+/// training texts, the most frequent ones are the common terms and the others count as rare
+/// (seen by the topic head's naive Bayes columns only), as scikit-learn's `max_features` keeps
+/// the most frequent terms. Of the shared data sets only 20 Newsgroups reaches it (278,587
+/// terms in two texts or more). 5-fold CV on the peers' folds (`bench/cv.py --label topic`,
+/// bench/cv/stance-20ng-topic-cap.md), all terms / capped: accuracy 0.9410 / 0.9401 (per fold
+/// -5, +6, -3, -8 and -1 documents of 2,263), median fit 2.75 / 2.23 s; a train on its train
+/// split: peak RSS 800 / 524 MB.
+pub const MAX_COMMON_TERMS: usize = 100_000;
+
+/// Which counted terms are common: seen in at least `min_df` texts and, if more than
+/// [`MAX_COMMON_TERMS`] are, among the most frequent (ties by hash, so the choice is
+/// deterministic).
+fn common_rule(counted: &[Counted], min_df: u32) -> impl Fn(&Counted) -> bool {
+    let mut eligible: Vec<(std::cmp::Reverse<u32>, u64)> = counted
+        .iter()
+        .filter(|t| t.df >= min_df)
+        .map(|t| (std::cmp::Reverse(t.df), t.hash))
+        .collect();
+    let last = (eligible.len() > MAX_COMMON_TERMS)
+        .then(|| *eligible.select_nth_unstable(MAX_COMMON_TERMS - 1).1);
+    move |t: &Counted| {
+        t.df >= min_df && last.is_none_or(|last| (std::cmp::Reverse(t.df), t.hash) <= last)
+    }
+}
+
 impl Featurizer {
     /// Fits the vocabulary and idf on `texts` and returns the featurizer with their TF-IDF rows.
     ///
@@ -436,14 +464,15 @@ impl Featurizer {
     ) -> (Featurizer, CsrMatrix) {
         let chunks = hash_and_name_terms(texts, &options);
         let mut kept = count_terms(&chunks);
+        let is_common = common_rule(&kept, options.min_df);
         if !keep_rare {
-            kept.retain(|t| t.df >= options.min_df);
+            kept.retain(&is_common);
         }
         // Common terms first, then rare ones; each part in the order of the terms' hashes (the
         // hashes are distinct, so the order is the same however the parallel sort splits the
         // work, and sorting numbers is faster than sorting the spellings).
-        kept.par_sort_unstable_by_key(|t| (t.df < options.min_df, t.hash));
-        let n_common = kept.partition_point(|t| t.df >= options.min_df);
+        kept.par_sort_unstable_by_key(|t| (!is_common(t), t.hash));
+        let n_common = kept.partition_point(&is_common);
         let n = texts.len() as f64;
         let idf = kept
             .iter()
@@ -539,9 +568,9 @@ impl Featurizer {
         self.vocabulary.len()
     }
 
-    /// Number of leading columns whose terms occur in at least `min_df` training texts: the
-    /// columns the logistic heads see. The rest (kept only for the topic head's naive Bayes
-    /// scores) are rarer terms.
+    /// Number of leading columns whose terms occur in at least `min_df` training texts (the
+    /// [`MAX_COMMON_TERMS`] most frequent at most): the columns the logistic heads see. The rest
+    /// (kept only for the topic head's naive Bayes scores) are rarer terms.
     pub fn n_common(&self) -> usize {
         self.n_common
     }
@@ -652,6 +681,34 @@ mod tests {
     /// The column of a vocabulary term.
     fn column(f: &Featurizer, term: &str) -> usize {
         f.index[&hash_term(term)] as usize
+    }
+
+    #[test]
+    fn past_the_cap_the_most_frequent_terms_are_common() {
+        let counted = |hash: u64, df: u32| Counted { hash, df, chunk: 0 };
+        // 10 terms in five texts, MAX_COMMON_TERMS + 5 in two, 3 in one.
+        let mut terms: Vec<Counted> = (0..10).map(|h| counted(1_000_000 + h, 5)).collect();
+        terms.extend((0..MAX_COMMON_TERMS as u64 + 5).map(|h| counted(h, 2)));
+        terms.extend((0..3).map(|h| counted(2_000_000 + h, 1)));
+        let is_common = common_rule(&terms, 2);
+        let common: Vec<&Counted> = terms.iter().filter(|t| is_common(t)).collect();
+        assert_eq!(common.len(), MAX_COMMON_TERMS);
+        assert!(common.iter().filter(|t| t.df == 5).count() == 10);
+        assert!(common.iter().all(|t| t.df >= 2));
+        // Ties at df 2 go to the smaller hashes: the 15 largest are left out.
+        let left_out: Vec<u64> = terms
+            .iter()
+            .filter(|t| t.df == 2 && !is_common(t))
+            .map(|t| t.hash)
+            .collect();
+        assert_eq!(
+            left_out,
+            (MAX_COMMON_TERMS as u64 - 10..MAX_COMMON_TERMS as u64 + 5).collect::<Vec<_>>()
+        );
+        // Under the cap, min_df alone decides.
+        let few: Vec<Counted> = vec![counted(1, 1), counted(2, 2), counted(3, 9)];
+        let is_common = common_rule(&few, 2);
+        assert_eq!(few.iter().filter(|t| is_common(t)).count(), 2);
     }
 
     #[test]

@@ -396,8 +396,11 @@ pub fn train_summary(s: &TrainSummary, model_path: &str) -> String {
     if s.common_terms < s.vocabulary {
         let _ = writeln!(
             out,
-            "vocabulary: {} terms ({} in at least --min-df rows; the rest for naive Bayes only)",
-            s.vocabulary, s.common_terms
+            "vocabulary: {} terms ({} common: in at least --min-df rows, at most {}; the rest \
+             for naive Bayes only)",
+            s.vocabulary,
+            s.common_terms,
+            crate::features::MAX_COMMON_TERMS
         );
     } else {
         let _ = writeln!(out, "vocabulary: {} terms", s.vocabulary);
