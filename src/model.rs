@@ -70,12 +70,49 @@ fn release_freed_memory() {
 /// fuzz targets that build model files around arbitrary payloads.
 pub fn frame_payload(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(&header(payload.len() as u64, crc32fast::hash(payload)));
     out.extend_from_slice(payload);
     out
+}
+
+/// The header of a model file whose payload has this length and CRC-32.
+fn header(payload_len: u64, crc: u32) -> [u8; HEADER_LEN] {
+    let mut out = [0; HEADER_LEN];
+    out[..8].copy_from_slice(MAGIC);
+    out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out[12..20].copy_from_slice(&payload_len.to_le_bytes());
+    out[20..].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// A writer that passes bytes on and keeps their count, their CRC-32 and the first I/O error
+/// (the serializer reports a failed write as its own error kind).
+struct Checksummed<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.crc.update(&buf[..n]);
+                self.len += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = std::io::Error::new(e.kind(), e.to_string());
+                self.error.get_or_insert(e);
+                Err(copy)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// How much tighter than the default a tuned stance head converges.
@@ -535,6 +572,12 @@ impl Head {
                     Some(n_common) => (None, x.leading_columns(n_common)),
                     None => (None, x),
                 };
+                if nb.is_some() {
+                    // Naive Bayes's rows, transpose and fold models are gone: hand their memory
+                    // back before the solver allocates its own (20 Newsgroups train: peak RSS
+                    // 485 -> 446 MB).
+                    release_freed_memory();
+                }
                 // The final fit is the one inner cross-validation scored, on all the rows, with
                 // the same tolerance: at the weakest penalties the early stop is part of the
                 // regularisation.
@@ -1200,6 +1243,34 @@ impl Model {
         Ok(frame_payload(&payload))
     }
 
+    /// Writes the bytes of [`Model::to_bytes`] to the start of `file` without holding them in
+    /// memory (the 20 Newsgroups model is 77 MB): a blank header, the payload streamed through
+    /// a checksum, then the header filled in.
+    fn write_file(&self, file: &mut std::fs::File, path: &Path) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let io = |e: std::io::Error| Error::io(path, "write model", &e);
+        file.write_all(&[0; HEADER_LEN]).map_err(io)?;
+        let (len, crc) = {
+            let mut out = Checksummed {
+                inner: std::io::BufWriter::with_capacity(1 << 20, &mut *file),
+                crc: crc32fast::Hasher::new(),
+                len: 0,
+                error: None,
+            };
+            let encoded = postcard::to_io(self, &mut out).map(|_| ());
+            if let Err(e) = encoded {
+                return Err(match out.error.take() {
+                    Some(io_error) => io(io_error),
+                    None => Error::internal(format!("cannot encode model: {e}")),
+                });
+            }
+            out.inner.flush().map_err(io)?;
+            (out.len, out.crc.clone().finalize())
+        };
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.write_all(&header(len, crc)).map_err(io)
+    }
+
     /// Reads a model from the bytes of a model file; errors say what is wrong with them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
@@ -1280,7 +1351,6 @@ impl Model {
     /// so an interrupted or failed write never leaves a partial model at `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = check_destination(path)?;
-        let bytes = self.to_bytes()?;
         remove_stale_temporaries(dir);
         let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
         let mut tmp = tempfile::Builder::new()
@@ -1296,8 +1366,9 @@ impl Model {
                 .as_file()
                 .set_permissions(std::fs::Permissions::from_mode(0o644));
         }
-        tmp.write_all(&bytes)
-            .and_then(|_| tmp.as_file().sync_all())
+        self.write_file(tmp.as_file_mut(), path)?;
+        tmp.as_file()
+            .sync_all()
             .map_err(|e| Error::io(path, "write model", &e))?;
         tmp.persist(path)
             .map_err(|e| Error::io(path, "move the new model into place at", &e.error))?;
@@ -1430,6 +1501,11 @@ mod tests {
         assert_eq!(loaded.to_bytes().unwrap(), bytes);
         let texts = ["we back the plan", "visa rules"];
         assert_eq!(loaded.predict(&texts, None), model.predict(&texts, None));
+        // The streamed file holds the same bytes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.model");
+        model.save(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
 
     #[test]
