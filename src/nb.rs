@@ -84,6 +84,165 @@ impl ModelPart {
     }
 }
 
+/// Columns per work item when fitting naive Bayes models.
+const FIT_COLUMNS: usize = 4096;
+
+/// Naive Bayes models fitted side by side, kept as the per-range pieces the fit made: the
+/// fold models score their rows from there, and only the model kept is put together.
+struct FoldFits {
+    n_features: usize,
+    n_classes: usize,
+    /// Per range of [`FIT_COLUMNS`] columns, one piece per model.
+    parts: Vec<Vec<ModelPart>>,
+}
+
+impl FoldFits {
+    /// In one pass over the columns of `x` (`xt` is its transpose, ranges of [`FIT_COLUMNS`]
+    /// columns in parallel), the model fitted without each fold's rows (row `i` is in fold
+    /// `fold_of[i]`, below `folds`), then the model fitted on all rows: `folds + 1` models.
+    fn fit(
+        xt: &CsrMatrix,
+        y: &[usize],
+        n_classes: usize,
+        fold_of: &[u8],
+        folds: usize,
+    ) -> FoldFits {
+        const COLUMNS: usize = FIT_COLUMNS;
+        let (d, k) = (xt.n_rows(), n_classes);
+        let n_models = folds + 1;
+        let ranges: Vec<usize> = (0..d).step_by(COLUMNS).collect();
+        let parts: Vec<Vec<ModelPart>> = ranges
+            .into_par_iter()
+            .map(|first| {
+                let mut parts: Vec<ModelPart> = (0..n_models).map(|_| ModelPart::new(k)).collect();
+                // The column's sum per fold and class, and per class.
+                let mut by_fold = vec![0.0; folds.max(1) * k];
+                let mut total = vec![0.0; k];
+                let mut counts = vec![0.0; k];
+                for j in first..(first + COLUMNS).min(d) {
+                    by_fold.fill(0.0);
+                    total.fill(0.0);
+                    let (rows, val) = xt.row(j);
+                    for (&i, &v) in rows.iter().zip(val) {
+                        let i = i as usize;
+                        by_fold[fold_of[i] as usize * k + y[i]] += v;
+                        total[y[i]] += v;
+                    }
+                    for (m, part) in parts.iter_mut().enumerate() {
+                        // Without fold m's rows (a class only fold m holds gets exactly zero:
+                        // its total and its fold's sum add the same values in the same order).
+                        for (c, count) in counts.iter_mut().enumerate() {
+                            *count = if m == folds {
+                                total[c]
+                            } else {
+                                total[c] - by_fold[m * k + c]
+                            };
+                        }
+                        part.push_column(&counts);
+                    }
+                }
+                parts
+            })
+            .collect();
+        FoldFits {
+            n_features: d,
+            n_classes: k,
+            parts,
+        }
+    }
+
+    /// Model `m` (`folds` for the one fitted on all rows) as one [`ComplementNb`]; the class
+    /// totals are added in range order, so it does not depend on the thread count.
+    fn assemble(&self, m: usize) -> ComplementNb {
+        let (d, k, parts) = (self.n_features, self.n_classes, &self.parts);
+        let entries: usize = parts.iter().map(|range| range[m].classes.len()).sum();
+        let mut starts = Vec::with_capacity(d + 1);
+        starts.push(0u32);
+        let mut classes = Vec::with_capacity(entries);
+        let mut excess = Vec::with_capacity(entries);
+        for range in parts {
+            let part = &range[m];
+            let base = classes.len();
+            starts.extend(
+                part.ends
+                    .iter()
+                    .map(|&e| u32::try_from(base + e).expect("fewer than 2^32 entries")),
+            );
+            classes.extend_from_slice(&part.classes);
+            excess.extend_from_slice(&part.excess);
+        }
+        ComplementNb {
+            n_features: d,
+            n_classes: k,
+            class_offsets: self.class_offsets(m),
+            starts,
+            classes,
+            excess,
+        }
+    }
+
+    /// Model `m`'s [`ComplementNb::class_offsets`], from its class totals added in range order.
+    fn class_offsets(&self, m: usize) -> Vec<f64> {
+        let mut class_totals = vec![0.0; self.n_classes];
+        for range in &self.parts {
+            for (t, p) in class_totals.iter_mut().zip(&range[m].class_totals) {
+                *t += p;
+            }
+        }
+        class_offsets(self.n_features, &class_totals)
+    }
+
+    /// Model `m`'s entries for column `j`, read in place.
+    fn entries(&self, m: usize, j: usize) -> (&[u32], &[f64]) {
+        let part = &self.parts[j / FIT_COLUMNS][m];
+        let local = j % FIT_COLUMNS;
+        let start = if local == 0 { 0 } else { part.ends[local - 1] };
+        let end = part.ends[local];
+        (&part.classes[start..end], &part.excess[start..end])
+    }
+}
+
+/// `ln den_c` minus its mean over the classes, from the per-class totals of the counts over
+/// `d` columns (see [`ComplementNb`]).
+fn class_offsets(d: usize, class_totals: &[f64]) -> Vec<f64> {
+    let grand_total: f64 = class_totals.iter().sum();
+    let ln_denominators: Vec<f64> = class_totals
+        .iter()
+        .map(|t| (SMOOTHING * d as f64 + (grand_total - t)).ln())
+        .collect();
+    let mean = ln_denominators.iter().sum::<f64>() / class_totals.len() as f64;
+    ln_denominators.iter().map(|l| l - mean).collect()
+}
+
+/// The centred scores of one row (see [`ComplementNb::scores_into`]) of a model with these
+/// class offsets and column entries.
+fn centred_scores<'a>(
+    (idx, val): (&[u32], &[f64]),
+    n_features: usize,
+    class_offsets: &[f64],
+    entries: impl Fn(usize) -> (&'a [u32], &'a [f64]),
+    out: &mut [f64],
+) {
+    let mut mass = 0.0;
+    let mut shared = 0.0;
+    out.iter_mut().for_each(|o| *o = 0.0);
+    for (&j, &v) in idx.iter().zip(val) {
+        let j = j as usize;
+        if j < n_features {
+            mass += v;
+            let (classes, excess) = entries(j);
+            for (&c, &e) in classes.iter().zip(excess) {
+                out[c as usize] -= v * e;
+                shared += v * e;
+            }
+        }
+    }
+    let shared = shared / class_offsets.len() as f64;
+    for (o, &offset) in out.iter_mut().zip(class_offsets) {
+        *o += mass * offset + shared;
+    }
+}
+
 impl ComplementNb {
     /// Fits on the rows of `x` (with classes `y` in `0..n_classes`) for which `keep` is true;
     /// `xt` is the transpose of `x`. The plain definition, one model per pass: the reference
@@ -140,111 +299,7 @@ impl ComplementNb {
     /// Fits on all rows.
     pub fn fit(x: &CsrMatrix, y: &[usize], n_classes: usize) -> Self {
         let no_folds = vec![0; x.n_rows()];
-        let mut models = Self::fit_folds(&x.transpose(), y, n_classes, &no_folds, 0);
-        models.pop().expect("the full model")
-    }
-
-    /// In one pass over the columns of `x` (`xt` is its transpose), the model fitted without
-    /// each fold's rows (row `i` is in fold `fold_of[i]`, below `folds`), then the model fitted
-    /// on all rows: `folds + 1` models. Column ranges are fitted in parallel, then each model
-    /// is put together from its ranges in parallel; the class totals are added in range order,
-    /// so the models do not depend on the thread count.
-    fn fit_folds(
-        xt: &CsrMatrix,
-        y: &[usize],
-        n_classes: usize,
-        fold_of: &[u8],
-        folds: usize,
-    ) -> Vec<Self> {
-        /// Columns per work item.
-        const COLUMNS: usize = 4096;
-        let (d, k) = (xt.n_rows(), n_classes);
-        let n_models = folds + 1;
-        let ranges: Vec<usize> = (0..d).step_by(COLUMNS).collect();
-        let parts: Vec<Vec<ModelPart>> = ranges
-            .into_par_iter()
-            .map(|first| {
-                let mut parts: Vec<ModelPart> = (0..n_models).map(|_| ModelPart::new(k)).collect();
-                // The column's sum per fold and class, and per class.
-                let mut by_fold = vec![0.0; folds.max(1) * k];
-                let mut total = vec![0.0; k];
-                let mut counts = vec![0.0; k];
-                for j in first..(first + COLUMNS).min(d) {
-                    by_fold.fill(0.0);
-                    total.fill(0.0);
-                    let (rows, val) = xt.row(j);
-                    for (&i, &v) in rows.iter().zip(val) {
-                        let i = i as usize;
-                        by_fold[fold_of[i] as usize * k + y[i]] += v;
-                        total[y[i]] += v;
-                    }
-                    for (m, part) in parts.iter_mut().enumerate() {
-                        // Without fold m's rows (a class only fold m holds gets exactly zero:
-                        // its total and its fold's sum add the same values in the same order).
-                        for (c, count) in counts.iter_mut().enumerate() {
-                            *count = if m == folds {
-                                total[c]
-                            } else {
-                                total[c] - by_fold[m * k + c]
-                            };
-                        }
-                        part.push_column(&counts);
-                    }
-                }
-                parts
-            })
-            .collect();
-        (0..n_models)
-            .into_par_iter()
-            .map(|m| {
-                let entries: usize = parts.iter().map(|range| range[m].classes.len()).sum();
-                let mut starts = Vec::with_capacity(d + 1);
-                starts.push(0u32);
-                let mut classes = Vec::with_capacity(entries);
-                let mut excess = Vec::with_capacity(entries);
-                let mut class_totals = vec![0.0; k];
-                for range in &parts {
-                    let part = &range[m];
-                    let base = classes.len();
-                    starts.extend(
-                        part.ends
-                            .iter()
-                            .map(|&e| u32::try_from(base + e).expect("fewer than 2^32 entries")),
-                    );
-                    classes.extend_from_slice(&part.classes);
-                    excess.extend_from_slice(&part.excess);
-                    for (t, p) in class_totals.iter_mut().zip(&part.class_totals) {
-                        *t += p;
-                    }
-                }
-                Self::from_parts(d, class_totals, starts, classes, excess)
-            })
-            .collect()
-    }
-
-    /// The model with these entries and per-class totals of the counts.
-    fn from_parts(
-        d: usize,
-        class_totals: Vec<f64>,
-        starts: Vec<u32>,
-        classes: Vec<u32>,
-        excess: Vec<f64>,
-    ) -> Self {
-        let k = class_totals.len();
-        let grand_total: f64 = class_totals.iter().sum();
-        let ln_denominators: Vec<f64> = class_totals
-            .iter()
-            .map(|t| (SMOOTHING * d as f64 + (grand_total - t)).ln())
-            .collect();
-        let mean = ln_denominators.iter().sum::<f64>() / k as f64;
-        ComplementNb {
-            n_features: d,
-            n_classes: k,
-            class_offsets: ln_denominators.iter().map(|l| l - mean).collect(),
-            starts,
-            classes,
-            excess,
-        }
+        FoldFits::fit(&x.transpose(), y, n_classes, &no_folds, 0).assemble(0)
     }
 
     /// The stored entries of column `j`: classes and their `e_cj`.
@@ -256,29 +311,19 @@ impl ComplementNb {
     /// The centred scores of one row, written into `out` (length `n_classes`). Columns beyond
     /// the fitted ones are ignored.
     pub fn scores_into(&self, idx: &[u32], val: &[f64], out: &mut [f64]) {
-        let mut mass = 0.0;
-        let mut shared = 0.0;
-        out.iter_mut().for_each(|o| *o = 0.0);
-        for (&j, &v) in idx.iter().zip(val) {
-            let j = j as usize;
-            if j < self.n_features {
-                mass += v;
-                let (classes, excess) = self.entries(j);
-                for (&c, &e) in classes.iter().zip(excess) {
-                    out[c as usize] -= v * e;
-                    shared += v * e;
-                }
-            }
-        }
-        let shared = shared / self.n_classes as f64;
-        for (o, &offset) in out.iter_mut().zip(&self.class_offsets) {
-            *o += mass * offset + shared;
-        }
+        centred_scores(
+            (idx, val),
+            self.n_features,
+            &self.class_offsets,
+            |j| self.entries(j),
+            out,
+        );
     }
 
     /// The model fitted on all rows, and out-of-fold scores of the training rows, row-major
     /// `rows x n_classes`: row `i` is in fold `i % 5` and scored by a model fitted on the other
-    /// folds. The six models are fitted in one pass over the columns.
+    /// folds. The six models are fitted in one pass over the columns, and only the full one is
+    /// put together (the fold models score from the fit's pieces).
     pub fn fit_with_out_of_fold_scores(
         x: &CsrMatrix,
         y: &[usize],
@@ -288,17 +333,19 @@ impl ComplementNb {
         let k = n_classes;
         let folds = FOLDS.min(n);
         let fold_of: Vec<u8> = (0..n).map(|i| (i % folds) as u8).collect();
-        let mut models = Self::fit_folds(&x.transpose(), y, k, &fold_of, folds);
-        let full = models.pop().expect("the full model");
+        let fits = FoldFits::fit(&x.transpose(), y, k, &fold_of, folds);
+        // The fold models score their rows in place; only the full model is put together.
+        let offsets: Vec<Vec<f64>> = (0..folds).map(|m| fits.class_offsets(m)).collect();
         let mut scores = vec![0.0; n * k];
         scores
             .par_chunks_mut(k.max(1))
             .enumerate()
             .for_each(|(i, out)| {
-                let (idx, val) = x.row(i);
-                models[fold_of[i] as usize].scores_into(idx, val, out);
+                let m = fold_of[i] as usize;
+                let entries = |j| fits.entries(m, j);
+                centred_scores(x.row(i), fits.n_features, &offsets[m], entries, out);
             });
-        (full, scores)
+        (fits.assemble(folds), scores)
     }
 
     /// The weight of column `j` in class `c`'s centred score (its share of
@@ -461,8 +508,9 @@ mod tests {
         let y: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % k).collect();
         let fold_of: Vec<u8> = (0..n).map(|i| (i % 5) as u8).collect();
         let xt = x.transpose();
-        let models = ComplementNb::fit_folds(&xt, &y, k, &fold_of, 5);
-        for (f, model) in models.iter().enumerate() {
+        let fits = FoldFits::fit(&xt, &y, k, &fold_of, 5);
+        for f in 0..=5 {
+            let model = fits.assemble(f);
             let reference = ComplementNb::fit_rows(&xt, &y, k, |i| f == 5 || i % 5 != f);
             assert_eq!(model.starts, reference.starts, "fold {f}");
             assert_eq!(model.classes, reference.classes, "fold {f}");
