@@ -91,59 +91,14 @@ struct Problem<'a> {
 /// slice lengths".
 macro_rules! with_classes {
     ($k:expr, $K:ident => $body:expr) => {
+        with_classes!(@arms $k, $K => $body; 2 3 4 5 6 7 8 9 10 11 12 16 20)
+    };
+    (@arms $k:expr, $K:ident => $body:expr; $($n:literal)*) => {
         match $k {
-            2 => {
-                const $K: usize = 2;
+            $($n => {
+                const $K: usize = $n;
                 $body
-            }
-            3 => {
-                const $K: usize = 3;
-                $body
-            }
-            4 => {
-                const $K: usize = 4;
-                $body
-            }
-            5 => {
-                const $K: usize = 5;
-                $body
-            }
-            6 => {
-                const $K: usize = 6;
-                $body
-            }
-            7 => {
-                const $K: usize = 7;
-                $body
-            }
-            8 => {
-                const $K: usize = 8;
-                $body
-            }
-            9 => {
-                const $K: usize = 9;
-                $body
-            }
-            10 => {
-                const $K: usize = 10;
-                $body
-            }
-            11 => {
-                const $K: usize = 11;
-                $body
-            }
-            12 => {
-                const $K: usize = 12;
-                $body
-            }
-            16 => {
-                const $K: usize = 16;
-                $body
-            }
-            20 => {
-                const $K: usize = 20;
-                $body
-            }
+            })*
             _ => {
                 const $K: usize = 0;
                 $body
