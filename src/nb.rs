@@ -48,7 +48,7 @@ pub struct ComplementNb {
     excess: Vec<f64>,
 }
 
-/// The entries of one model over a range of columns (see [`ComplementNb::fit_folds`]).
+/// The entries of one model over a range of columns (see [`FoldFits::fit`]).
 struct ModelPart {
     /// End of each column's entries, counted from the range's first entry.
     ends: Vec<usize>,
@@ -76,7 +76,7 @@ impl ModelPart {
             if count != 0.0 {
                 self.class_totals[c] += count;
                 self.classes.push(c as u32);
-                // ln(a + t - count) - ln(a + t), with one logarithm (most of the fit's time).
+                // ln(a + t - count) - ln(a + t), with one logarithm.
                 self.excess.push(((absent - count) / absent).ln());
             }
         }
@@ -246,7 +246,7 @@ fn centred_scores<'a>(
 impl ComplementNb {
     /// Fits on the rows of `x` (with classes `y` in `0..n_classes`) for which `keep` is true;
     /// `xt` is the transpose of `x`. The plain definition, one model per pass: the reference
-    /// [`ComplementNb::fit_folds`] is checked against.
+    /// [`FoldFits::fit`] is checked against.
     #[cfg(test)]
     fn fit_rows(
         xt: &CsrMatrix,
