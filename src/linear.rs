@@ -125,23 +125,26 @@ fn scatter<const K: usize>(scores: &mut [f64], wj: &[f64], rows: &[u32], values:
 /// residuals (`out.len()` per row). `K` is the number of classes, or 0 to take it from `out`.
 #[inline(always)]
 fn gather<const K: usize>(out: &mut [f64], resid: &[f64], rows: &[u32], values: &[f64]) {
-    let k = if K == 0 { out.len() } else { K };
-    let mut acc = [0.0; 32];
-    if k <= acc.len() {
-        for (&i, &v) in rows.iter().zip(values) {
-            let ri = &resid[i as usize * k..(i as usize + 1) * k];
-            for c in 0..k {
-                acc[c] += v * ri[c];
-            }
-        }
-        out.copy_from_slice(&acc[..k]);
-    } else {
+    if K == 0 {
         out.fill(0.0);
-        for (&i, &v) in rows.iter().zip(values) {
-            let ri = &resid[i as usize * k..(i as usize + 1) * k];
-            for (o, &r) in out.iter_mut().zip(ri) {
-                *o += v * r;
-            }
+        add_rows(out, resid, rows, values);
+    } else {
+        // Summed in a local array, which stays in registers.
+        let mut sum = [0.0; K];
+        add_rows(&mut sum, resid, rows, values);
+        out.copy_from_slice(&sum);
+    }
+}
+
+/// Adds to `sum` (one entry per class) `v` times row `i`'s residuals for each row entry
+/// `(i, v)` of a column.
+#[inline(always)]
+fn add_rows(sum: &mut [f64], resid: &[f64], rows: &[u32], values: &[f64]) {
+    let k = sum.len();
+    for (&i, &v) in rows.iter().zip(values) {
+        let ri = &resid[i as usize * k..(i as usize + 1) * k];
+        for c in 0..k {
+            sum[c] += v * ri[c];
         }
     }
 }

@@ -107,10 +107,9 @@ impl FoldFits {
         fold_of: &[u8],
         folds: usize,
     ) -> FoldFits {
-        const COLUMNS: usize = FIT_COLUMNS;
         let (d, k) = (xt.n_rows(), n_classes);
         let n_models = folds + 1;
-        let ranges: Vec<usize> = (0..d).step_by(COLUMNS).collect();
+        let ranges: Vec<usize> = (0..d).step_by(FIT_COLUMNS).collect();
         let parts: Vec<Vec<ModelPart>> = ranges
             .into_par_iter()
             .map(|first| {
@@ -119,7 +118,7 @@ impl FoldFits {
                 let mut by_fold = vec![0.0; folds.max(1) * k];
                 let mut total = vec![0.0; k];
                 let mut counts = vec![0.0; k];
-                for j in first..(first + COLUMNS).min(d) {
+                for j in first..(first + FIT_COLUMNS).min(d) {
                     by_fold.fill(0.0);
                     total.fill(0.0);
                     let (rows, val) = xt.row(j);

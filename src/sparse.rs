@@ -119,8 +119,26 @@ impl CsrMatrix {
     }
 
     fn transpose_with(&self, new_index: impl Fn(u32) -> u32) -> CsrMatrix {
+        let (indptr, indices, values) = self.transpose_rows(0..self.n_rows(), new_index);
+        CsrMatrix {
+            n_cols: self.n_rows(),
+            indptr,
+            indices,
+            values,
+        }
+    }
+
+    /// Rows `rows` in compressed sparse column form, column `j` moved to `new_index(j)`: the
+    /// start of each column's entries (and their end), and the entries' row offsets within
+    /// `rows` and values, rows in order within a column.
+    fn transpose_rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        new_index: impl Fn(u32) -> u32,
+    ) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+        let (a, b) = (self.indptr[rows.start], self.indptr[rows.end]);
         let mut counts = vec![0usize; self.n_cols + 1];
-        for &j in &self.indices {
+        for &j in &self.indices[a..b] {
             counts[new_index(j) as usize + 1] += 1;
         }
         for j in 0..self.n_cols {
@@ -128,23 +146,18 @@ impl CsrMatrix {
         }
         let indptr = counts.clone();
         let mut next = counts;
-        let mut indices = vec![0u32; self.nnz()];
-        let mut values = vec![0f64; self.nnz()];
-        for i in 0..self.n_rows() {
+        let mut indices = vec![0u32; b - a];
+        let mut values = vec![0f64; b - a];
+        for (r, i) in rows.enumerate() {
             let (idx, val) = self.row(i);
             for (&j, &v) in idx.iter().zip(val) {
                 let slot = &mut next[new_index(j) as usize];
-                indices[*slot] = i as u32;
+                indices[*slot] = r as u32;
                 values[*slot] = v;
                 *slot += 1;
             }
         }
-        CsrMatrix {
-            n_cols: self.n_rows(),
-            indptr,
-            indices,
-            values,
-        }
+        (indptr, indices, values)
     }
 
     /// Number of stored entries in each column.
@@ -198,33 +211,18 @@ impl RowBlock {
         n_rows: usize,
         new_index: &[u32],
     ) -> RowBlock {
-        let (a, b) = (x.indptr[first_row], x.indptr[first_row + n_rows]);
-        let mut counts = vec![0usize; x.n_cols];
-        for &j in &x.indices[a..b] {
-            counts[new_index[j as usize] as usize] += 1;
-        }
-        let mut columns = Vec::new();
-        let mut starts = vec![0];
-        // `counts` becomes each column's next free slot.
-        for (j, count) in counts.iter_mut().enumerate() {
-            if *count > 0 {
-                let start = *starts.last().expect("starts at 0");
-                columns.push(j as u32);
-                starts.push(start + *count);
-                *count = start;
-            }
-        }
-        let mut rows = vec![0u32; b - a];
-        let mut values = vec![0.0; b - a];
-        for r in 0..n_rows {
-            let (idx, val) = x.row(first_row + r);
-            for (&j, &v) in idx.iter().zip(val) {
-                let slot = &mut counts[new_index[j as usize] as usize];
-                rows[*slot] = r as u32;
-                values[*slot] = v;
-                *slot += 1;
-            }
-        }
+        let (indptr, rows, values) =
+            x.transpose_rows(first_row..first_row + n_rows, |j| new_index[j as usize]);
+        // Only the columns with entries in the block are kept.
+        let columns: Vec<u32> = (0..x.n_cols)
+            .filter(|&j| indptr[j] < indptr[j + 1])
+            .map(|j| j as u32)
+            .collect();
+        let starts = columns
+            .iter()
+            .map(|&j| indptr[j as usize])
+            .chain(std::iter::once(indptr[x.n_cols]))
+            .collect();
         RowBlock {
             first_row,
             n_rows,
