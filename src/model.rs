@@ -573,7 +573,7 @@ impl Head {
                     None => (None, x),
                 };
                 if nb.is_some() {
-                    // Naive Bayes's rows, transpose and fold models are gone: hand their memory
+                    // Naive Bayes's rows, transpose and fold sums are gone: hand their memory
                     // back before the solver allocates its own (20 Newsgroups train: peak RSS
                     // 485 -> 446 MB).
                     release_freed_memory();

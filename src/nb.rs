@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::sparse::CsrMatrix;
+use crate::sparse::{leading_entries, CsrMatrix};
 
 /// Smoothing added to every complement count.
 const SMOOTHING: f64 = 0.3;
@@ -48,58 +48,127 @@ pub struct ComplementNb {
     excess: Vec<f64>,
 }
 
-/// The entries of one model over a range of columns (see [`FoldFits::fit`]).
+/// The full model's entries over a range of columns (see [`FoldFits::fit`]).
+#[derive(Default)]
 struct ModelPart {
     /// End of each column's entries, counted from the range's first entry.
     ends: Vec<usize>,
     classes: Vec<u32>,
     excess: Vec<f64>,
-    /// Per class, the sum of the range's counts.
+}
+
+/// Parts the columns are cut into for [`FoldFits::fit`], of about equal numbers of entries.
+/// Fixed, not the thread count, so that the sums kept per part (and so the scores) do not
+/// depend on it.
+const FIT_PARTS: usize = 4;
+
+/// One part's share of [`FoldFits`].
+struct PartFit {
+    /// The full model's entries for the part's columns.
+    full: ModelPart,
+    /// Per model (fold models, then the full one) and class, the sum of the part's counts.
     class_totals: Vec<f64>,
+    /// Per training row, `n_classes + 1` sums over the part's columns: for each class, minus
+    /// `x_j e_cj` of the row's fold model, then plus `x_j e_cj` over all classes (the shared
+    /// part of the centring). Empty without folds.
+    row_sums: Vec<f64>,
 }
 
-impl ModelPart {
-    fn new(n_classes: usize) -> Self {
-        ModelPart {
-            ends: Vec::new(),
-            classes: Vec::new(),
-            excess: Vec::new(),
-            class_totals: vec![0.0; n_classes],
-        }
-    }
-
-    /// Appends a column given its per-class counts: an entry for each class with a nonzero
-    /// count.
-    fn push_column(&mut self, counts: &[f64]) {
-        let absent = SMOOTHING + counts.iter().sum::<f64>();
-        for (c, &count) in counts.iter().enumerate() {
-            if count != 0.0 {
-                self.class_totals[c] += count;
-                self.classes.push(c as u32);
-                // ln(a + t - count) - ln(a + t), with one logarithm.
-                self.excess.push(((absent - count) / absent).ln());
-            }
-        }
-        self.ends.push(self.classes.len());
-    }
-}
-
-/// Columns per work item when fitting naive Bayes models.
-const FIT_COLUMNS: usize = 4096;
-
-/// Naive Bayes models fitted side by side, kept as the per-range pieces the fit made: the
-/// fold models score their rows from there, and only the model kept is put together.
+/// Naive Bayes models fitted side by side: the model fitted without each fold's rows, which
+/// scores that fold's rows as it is fitted (and is then forgotten), and the model fitted on all
+/// rows, which is kept.
 struct FoldFits {
     n_features: usize,
     n_classes: usize,
-    /// Per range of [`FIT_COLUMNS`] columns, one piece per model.
-    parts: Vec<Vec<ModelPart>>,
+    folds: usize,
+    /// The parts, in column order.
+    parts: Vec<PartFit>,
+}
+
+/// Per-column scratch of [`FoldFits::fit`]: a column's sums per fold and class, and the
+/// classes whose rows hold it.
+struct ColumnSums {
+    by_fold: Vec<f64>,
+    total: Vec<f64>,
+    seen: Vec<bool>,
+    classes: Vec<usize>,
+}
+
+impl ColumnSums {
+    fn new(folds: usize, k: usize) -> Self {
+        ColumnSums {
+            by_fold: vec![0.0; folds.max(1) * k],
+            total: vec![0.0; k],
+            seen: vec![false; k],
+            classes: Vec::with_capacity(k),
+        }
+    }
+
+    /// Adds the entries of one column, rows `rows` with values `val`.
+    fn add(&mut self, rows: &[u32], val: &[f64], y: &[usize], fold_of: &[u8]) {
+        let k = self.total.len();
+        for (&i, &v) in rows.iter().zip(val) {
+            let (i, c) = (i as usize, y[i as usize]);
+            if !self.seen[c] {
+                self.seen[c] = true;
+                self.classes.push(c);
+            }
+            self.by_fold[fold_of[i] as usize * k + c] += v;
+            self.total[c] += v;
+        }
+        self.classes.sort_unstable();
+    }
+
+    /// Model `m`'s count of class `c` (`m == folds`: all rows; else without fold `m`'s rows).
+    /// A class only fold `m` holds gets exactly zero: its total and its fold's sum add the same
+    /// values in the same order.
+    fn count(&self, m: usize, folds: usize, c: usize) -> f64 {
+        if m == folds {
+            self.total[c]
+        } else {
+            self.total[c] - self.by_fold[m * self.total.len() + c]
+        }
+    }
+
+    /// Model `m`'s entries for the column, `(class, e_cj)` for each class with a nonzero count,
+    /// into `out`; adds the counts to `class_totals` (length `n_classes`).
+    fn entries(&self, m: usize, folds: usize, class_totals: &mut [f64], out: &mut Vec<(u32, f64)>) {
+        out.clear();
+        // The other classes' counts are zero, which leave the sum as it is.
+        let absent = SMOOTHING
+            + self
+                .classes
+                .iter()
+                .map(|&c| self.count(m, folds, c))
+                .sum::<f64>();
+        for &c in &self.classes {
+            let count = self.count(m, folds, c);
+            if count != 0.0 {
+                class_totals[c] += count;
+                // ln(a + t - count) - ln(a + t), with one logarithm.
+                out.push((c as u32, ((absent - count) / absent).ln()));
+            }
+        }
+    }
+
+    fn clear(&mut self, folds: usize) {
+        let k = self.total.len();
+        for &c in &self.classes {
+            self.total[c] = 0.0;
+            self.seen[c] = false;
+            for f in 0..folds.max(1) {
+                self.by_fold[f * k + c] = 0.0;
+            }
+        }
+        self.classes.clear();
+    }
 }
 
 impl FoldFits {
-    /// In one pass over the columns of `x` (`xt` is its transpose, ranges of [`FIT_COLUMNS`]
+    /// In one pass over the columns of `x` (`xt` is its transpose; [`FIT_PARTS`] ranges of
     /// columns in parallel), the model fitted without each fold's rows (row `i` is in fold
-    /// `fold_of[i]`, below `folds`), then the model fitted on all rows: `folds + 1` models.
+    /// `fold_of[i]`, below `folds`), which adds each column's share to the scores of the rows
+    /// it left out, and the model fitted on all rows.
     fn fit(
         xt: &CsrMatrix,
         y: &[usize],
@@ -107,98 +176,147 @@ impl FoldFits {
         fold_of: &[u8],
         folds: usize,
     ) -> FoldFits {
-        let (d, k) = (xt.n_rows(), n_classes);
-        let n_models = folds + 1;
-        let ranges: Vec<usize> = (0..d).step_by(FIT_COLUMNS).collect();
-        let parts: Vec<Vec<ModelPart>> = ranges
+        let (d, k, n) = (xt.n_rows(), n_classes, fold_of.len());
+        let width = k + 1;
+        let parts: Vec<PartFit> = column_parts(xt)
             .into_par_iter()
-            .map(|first| {
-                let mut parts: Vec<ModelPart> = (0..n_models).map(|_| ModelPart::new(k)).collect();
-                // The column's sum per fold and class, and per class.
-                let mut by_fold = vec![0.0; folds.max(1) * k];
-                let mut total = vec![0.0; k];
-                let mut counts = vec![0.0; k];
-                for j in first..(first + FIT_COLUMNS).min(d) {
-                    by_fold.fill(0.0);
-                    total.fill(0.0);
+            .map(|columns| {
+                let mut full = ModelPart::default();
+                let mut class_totals = vec![0.0; (folds + 1) * k];
+                let mut row_sums = vec![0.0; if folds > 0 { n * width } else { 0 }];
+                let mut sums = ColumnSums::new(folds, k);
+                // Per model, the column's entries `(class, e_cj)`.
+                let mut entries = vec![Vec::with_capacity(k); folds + 1];
+                for j in columns {
                     let (rows, val) = xt.row(j);
-                    for (&i, &v) in rows.iter().zip(val) {
-                        let i = i as usize;
-                        by_fold[fold_of[i] as usize * k + y[i]] += v;
-                        total[y[i]] += v;
+                    sums.add(rows, val, y, fold_of);
+                    for (m, (totals, out)) in
+                        class_totals.chunks_mut(k).zip(&mut entries).enumerate()
+                    {
+                        sums.entries(m, folds, totals, out);
                     }
-                    for (m, part) in parts.iter_mut().enumerate() {
-                        // Without fold m's rows (a class only fold m holds gets exactly zero:
-                        // its total and its fold's sum add the same values in the same order).
-                        for (c, count) in counts.iter_mut().enumerate() {
-                            *count = if m == folds {
-                                total[c]
-                            } else {
-                                total[c] - by_fold[m * k + c]
-                            };
+                    if folds > 0 {
+                        for (&i, &v) in rows.iter().zip(val) {
+                            let out = &mut row_sums[i as usize * width..][..width];
+                            for &(c, e) in &entries[fold_of[i as usize] as usize] {
+                                out[c as usize] -= v * e;
+                                out[k] += v * e;
+                            }
                         }
-                        part.push_column(&counts);
                     }
+                    for &(c, e) in &entries[folds] {
+                        full.classes.push(c);
+                        full.excess.push(e);
+                    }
+                    full.ends.push(full.classes.len());
+                    sums.clear(folds);
                 }
-                parts
+                PartFit {
+                    full,
+                    class_totals,
+                    row_sums,
+                }
             })
             .collect();
         FoldFits {
             n_features: d,
             n_classes: k,
+            folds,
             parts,
         }
     }
 
-    /// Model `m` (`folds` for the one fitted on all rows) as one [`ComplementNb`]; the class
-    /// totals are added in range order, so it does not depend on the thread count.
-    fn assemble(&self, m: usize) -> ComplementNb {
-        let (d, k, parts) = (self.n_features, self.n_classes, &self.parts);
-        let entries: usize = parts.iter().map(|range| range[m].classes.len()).sum();
+    /// The model fitted on all rows, as one [`ComplementNb`].
+    fn assemble(&self) -> ComplementNb {
+        let (d, k) = (self.n_features, self.n_classes);
+        let entries: usize = self.parts.iter().map(|p| p.full.classes.len()).sum();
         let mut starts = Vec::with_capacity(d + 1);
         starts.push(0u32);
         let mut classes = Vec::with_capacity(entries);
         let mut excess = Vec::with_capacity(entries);
-        for range in parts {
-            let part = &range[m];
+        for part in &self.parts {
             let base = classes.len();
             starts.extend(
-                part.ends
+                part.full
+                    .ends
                     .iter()
                     .map(|&e| u32::try_from(base + e).expect("fewer than 2^32 entries")),
             );
-            classes.extend_from_slice(&part.classes);
-            excess.extend_from_slice(&part.excess);
+            classes.extend_from_slice(&part.full.classes);
+            excess.extend_from_slice(&part.full.excess);
         }
         ComplementNb {
             n_features: d,
             n_classes: k,
-            class_offsets: self.class_offsets(m),
+            class_offsets: self.class_offsets(self.folds),
             starts,
             classes,
             excess,
         }
     }
 
-    /// Model `m`'s [`ComplementNb::class_offsets`], from its class totals added in range order.
+    /// Model `m`'s [`ComplementNb::class_offsets`] (`m == folds`: the full model), from its
+    /// class totals added in part order, so they do not depend on the thread count.
     fn class_offsets(&self, m: usize) -> Vec<f64> {
-        let mut class_totals = vec![0.0; self.n_classes];
-        for range in &self.parts {
-            for (t, p) in class_totals.iter_mut().zip(&range[m].class_totals) {
+        let k = self.n_classes;
+        let mut class_totals = vec![0.0; k];
+        for part in &self.parts {
+            for (t, p) in class_totals
+                .iter_mut()
+                .zip(&part.class_totals[m * k..][..k])
+            {
                 *t += p;
             }
         }
         class_offsets(self.n_features, &class_totals)
     }
 
-    /// Model `m`'s entries for column `j`, read in place.
-    fn entries(&self, m: usize, j: usize) -> (&[u32], &[f64]) {
-        let part = &self.parts[j / FIT_COLUMNS][m];
-        let local = j % FIT_COLUMNS;
-        let start = if local == 0 { 0 } else { part.ends[local - 1] };
-        let end = part.ends[local];
-        (&part.classes[start..end], &part.excess[start..end])
+    /// The out-of-fold scores of the rows of `x` (the matrix fitted), row-major: the parts'
+    /// sums added in part order, then each class's offset times the row's mass and the shared
+    /// part of the centring (as [`ComplementNb::scores_into`] adds them).
+    fn out_of_fold_scores(&self, x: &CsrMatrix, fold_of: &[u8]) -> Vec<f64> {
+        let (k, width) = (self.n_classes, self.n_classes + 1);
+        let offsets: Vec<Vec<f64>> = (0..self.folds).map(|m| self.class_offsets(m)).collect();
+        let mut scores = vec![0.0; x.n_rows() * k];
+        scores
+            .par_chunks_mut(k.max(1))
+            .enumerate()
+            .for_each(|(i, out)| {
+                let mut sums = vec![0.0; width];
+                for part in &self.parts {
+                    for (s, p) in sums.iter_mut().zip(&part.row_sums[i * width..][..width]) {
+                        *s += p;
+                    }
+                }
+                let (idx, val) = x.row(i);
+                let mass: f64 = leading_entries((idx, val), self.n_features).1.iter().sum();
+                let shared = sums[k] / k as f64;
+                let offsets = &offsets[fold_of[i] as usize];
+                for ((o, s), &offset) in out.iter_mut().zip(&sums).zip(offsets) {
+                    *o = s + (mass * offset + shared);
+                }
+            });
+        scores
     }
+}
+
+/// Cuts the columns of `x` (the rows of its transpose `xt`) into [`FIT_PARTS`] ranges of about
+/// equal numbers of entries.
+fn column_parts(xt: &CsrMatrix) -> Vec<std::ops::Range<usize>> {
+    let d = xt.n_rows();
+    let per_part = xt.nnz().div_ceil(FIT_PARTS).max(1);
+    let mut parts = Vec::with_capacity(FIT_PARTS);
+    let (mut start, mut filled) = (0, 0);
+    for j in 0..d {
+        filled += xt.row(j).0.len();
+        if filled >= per_part && parts.len() + 1 < FIT_PARTS {
+            parts.push(start..j + 1);
+            start = j + 1;
+            filled = 0;
+        }
+    }
+    parts.push(start..d);
+    parts
 }
 
 /// `ln den_c` minus its mean over the classes, from the per-class totals of the counts over
@@ -211,35 +329,6 @@ fn class_offsets(d: usize, class_totals: &[f64]) -> Vec<f64> {
         .collect();
     let mean = ln_denominators.iter().sum::<f64>() / class_totals.len() as f64;
     ln_denominators.iter().map(|l| l - mean).collect()
-}
-
-/// The centred scores of one row (see [`ComplementNb::scores_into`]) of a model with these
-/// class offsets and column entries.
-fn centred_scores<'a>(
-    (idx, val): (&[u32], &[f64]),
-    n_features: usize,
-    class_offsets: &[f64],
-    entries: impl Fn(usize) -> (&'a [u32], &'a [f64]),
-    out: &mut [f64],
-) {
-    let mut mass = 0.0;
-    let mut shared = 0.0;
-    out.iter_mut().for_each(|o| *o = 0.0);
-    for (&j, &v) in idx.iter().zip(val) {
-        let j = j as usize;
-        if j < n_features {
-            mass += v;
-            let (classes, excess) = entries(j);
-            for (&c, &e) in classes.iter().zip(excess) {
-                out[c as usize] -= v * e;
-                shared += v * e;
-            }
-        }
-    }
-    let shared = shared / class_offsets.len() as f64;
-    for (o, &offset) in out.iter_mut().zip(class_offsets) {
-        *o += mass * offset + shared;
-    }
 }
 
 impl ComplementNb {
@@ -298,7 +387,7 @@ impl ComplementNb {
     /// Fits on all rows.
     pub fn fit(x: &CsrMatrix, y: &[usize], n_classes: usize) -> Self {
         let no_folds = vec![0; x.n_rows()];
-        FoldFits::fit(&x.transpose(), y, n_classes, &no_folds, 0).assemble(0)
+        FoldFits::fit(&x.transpose(), y, n_classes, &no_folds, 0).assemble()
     }
 
     /// The stored entries of column `j`: classes and their `e_cj`.
@@ -310,19 +399,31 @@ impl ComplementNb {
     /// The centred scores of one row, written into `out` (length `n_classes`). Columns beyond
     /// the fitted ones are ignored.
     pub fn scores_into(&self, idx: &[u32], val: &[f64], out: &mut [f64]) {
-        centred_scores(
-            (idx, val),
-            self.n_features,
-            &self.class_offsets,
-            |j| self.entries(j),
-            out,
-        );
+        let mut mass = 0.0;
+        let mut shared = 0.0;
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (&j, &v) in idx.iter().zip(val) {
+            let j = j as usize;
+            if j < self.n_features {
+                mass += v;
+                let (classes, excess) = self.entries(j);
+                for (&c, &e) in classes.iter().zip(excess) {
+                    out[c as usize] -= v * e;
+                    shared += v * e;
+                }
+            }
+        }
+        let shared = shared / self.n_classes as f64;
+        for (o, &offset) in out.iter_mut().zip(&self.class_offsets) {
+            *o += mass * offset + shared;
+        }
     }
 
     /// The model fitted on all rows, and out-of-fold scores of the training rows, row-major
     /// `rows x n_classes`: row `i` is in fold `i % 5` and scored by a model fitted on the other
-    /// folds. The six models are fitted in one pass over the columns, and only the full one is
-    /// put together (the fold models score from the fit's pieces).
+    /// folds. The six models are fitted in one pass over the columns, the fold models adding each
+    /// column's share to the scores of the rows they left out as they go; only the full model is
+    /// kept.
     pub fn fit_with_out_of_fold_scores(
         x: &CsrMatrix,
         y: &[usize],
@@ -333,18 +434,7 @@ impl ComplementNb {
         let folds = FOLDS.min(n);
         let fold_of: Vec<u8> = (0..n).map(|i| (i % folds) as u8).collect();
         let fits = FoldFits::fit(&x.transpose(), y, k, &fold_of, folds);
-        // The fold models score their rows in place; only the full model is put together.
-        let offsets: Vec<Vec<f64>> = (0..folds).map(|m| fits.class_offsets(m)).collect();
-        let mut scores = vec![0.0; n * k];
-        scores
-            .par_chunks_mut(k.max(1))
-            .enumerate()
-            .for_each(|(i, out)| {
-                let m = fold_of[i] as usize;
-                let entries = |j| fits.entries(m, j);
-                centred_scores(x.row(i), fits.n_features, &offsets[m], entries, out);
-            });
-        (fits.assemble(folds), scores)
+        (fits.assemble(), fits.out_of_fold_scores(x, &fold_of))
     }
 
     /// The weight of column `j` in class `c`'s centred score (its share of
@@ -485,7 +575,7 @@ mod tests {
     }
 
     #[test]
-    fn one_pass_fold_models_equal_their_plain_fits() {
+    fn one_pass_fold_scores_equal_their_plain_fold_models() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let (n, d, k) = (60, 9000, 3);
@@ -505,21 +595,30 @@ mod tests {
             .collect();
         let x = CsrMatrix::from_rows(d, rows);
         let y: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % k).collect();
-        let fold_of: Vec<u8> = (0..n).map(|i| (i % 5) as u8).collect();
         let xt = x.transpose();
-        let fits = FoldFits::fit(&xt, &y, k, &fold_of, 5);
-        for f in 0..=5 {
-            let model = fits.assemble(f);
-            let reference = ComplementNb::fit_rows(&xt, &y, k, |i| f == 5 || i % 5 != f);
-            assert_eq!(model.starts, reference.starts, "fold {f}");
-            assert_eq!(model.classes, reference.classes, "fold {f}");
-            for (a, b) in model
-                .excess
-                .iter()
-                .chain(&model.class_offsets)
-                .zip(reference.excess.iter().chain(&reference.class_offsets))
-            {
-                assert!((a - b).abs() < 1e-12, "fold {f}: {a} vs {b}");
+        let (full, oof) = ComplementNb::fit_with_out_of_fold_scores(&x, &y, k);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let reference = ComplementNb::fit_rows(&xt, &y, k, |_| true);
+        assert_eq!(full.starts, reference.starts);
+        assert_eq!(full.classes, reference.classes);
+        for (a, b) in full
+            .excess
+            .iter()
+            .chain(&full.class_offsets)
+            .zip(reference.excess.iter().chain(&reference.class_offsets))
+        {
+            assert!(close(*a, *b), "full model: {a} vs {b}");
+        }
+        for f in 0..5 {
+            let model = ComplementNb::fit_rows(&xt, &y, k, |i| i % 5 != f);
+            for i in (f..n).step_by(5) {
+                let (idx, val) = x.row(i);
+                let mut expected = vec![0.0; k];
+                model.scores_into(idx, val, &mut expected);
+                for (c, &e) in expected.iter().enumerate() {
+                    let got = oof[i * k + c];
+                    assert!(close(got, e), "row {i}, class {c}: {got} vs {e}");
+                }
             }
         }
     }
