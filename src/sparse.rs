@@ -80,6 +80,28 @@ impl CsrMatrix {
         (&self.indices[a..b], &self.values[a..b])
     }
 
+    /// The rows of `parts` (each with `n_cols` columns), one part after the other; each part
+    /// is freed once copied.
+    pub fn stack(n_cols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
+        let nnz = parts.iter().map(CsrMatrix::nnz).sum();
+        let n_rows: usize = parts.iter().map(CsrMatrix::n_rows).sum();
+        let mut m = CsrMatrix {
+            n_cols,
+            indptr: Vec::with_capacity(n_rows + 1),
+            indices: Vec::with_capacity(nnz),
+            values: Vec::with_capacity(nnz),
+        };
+        m.indptr.push(0);
+        for part in parts {
+            assert_eq!(part.n_cols, n_cols, "stacked matrices differ in width");
+            let base = m.indices.len();
+            m.indptr.extend(part.indptr[1..].iter().map(|&p| base + p));
+            m.indices.extend_from_slice(&part.indices);
+            m.values.extend_from_slice(&part.values);
+        }
+        m
+    }
+
     /// The matrix cut to its first `n` columns.
     pub fn leading_columns(&self, n: usize) -> CsrMatrix {
         if n >= self.n_cols {
@@ -285,6 +307,18 @@ mod tests {
             s.to_dense(),
             ndarray::array![[0.0, 3.0, 0.0], [1.0, 0.0, 2.0]]
         );
+    }
+
+    #[test]
+    fn stacked_parts_equal_the_rows_built_at_once() {
+        let m = example();
+        let parts = vec![
+            m.select_rows(&[0]),
+            CsrMatrix::new(3),
+            m.select_rows(&[1, 2]),
+        ];
+        assert_eq!(CsrMatrix::stack(3, parts), m);
+        assert_eq!(CsrMatrix::stack(3, Vec::new()), CsrMatrix::new(3));
     }
 
     #[test]
