@@ -77,7 +77,7 @@ struct Problem<'a> {
     blocks: Vec<RowBlock>,
     block_rows: usize,
     /// The transpose of the rows (for the gradient pass).
-    xt: CsrMatrix,
+    xt: CsrMatrix<f32>,
     n_rows: usize,
     y: &'a [usize],
     sample_weights: Option<Vec<f64>>,
@@ -110,10 +110,10 @@ macro_rules! with_classes {
 /// Adds `v * w_j` to the class scores (`w_j.len()` per row) of each row entry `(r, v)` of one
 /// column. `K` is the number of classes, or 0 to take it from `wj`.
 #[inline(always)]
-fn scatter<const K: usize>(scores: &mut [f64], wj: &[f64], rows: &[u32], values: &[f64]) {
+fn scatter<const K: usize>(scores: &mut [f64], wj: &[f64], rows: &[u32], values: &[f32]) {
     let k = if K == 0 { wj.len() } else { K };
     for (&r, &v) in rows.iter().zip(values) {
-        let r = r as usize;
+        let (r, v) = (r as usize, f64::from(v));
         let out = &mut scores[r * k..(r + 1) * k];
         for c in 0..k {
             out[c] += v * wj[c];
@@ -124,7 +124,7 @@ fn scatter<const K: usize>(scores: &mut [f64], wj: &[f64], rows: &[u32], values:
 /// Sets `out` to the sum over a column's row entries `(i, v)` of `v` times row `i`'s
 /// residuals (`out.len()` per row). `K` is the number of classes, or 0 to take it from `out`.
 #[inline(always)]
-fn gather<const K: usize>(out: &mut [f64], resid: &[f64], rows: &[u32], values: &[f64]) {
+fn gather<const K: usize>(out: &mut [f64], resid: &[f64], rows: &[u32], values: &[f32]) {
     if K == 0 {
         out.fill(0.0);
         add_rows(out, resid, rows, values);
@@ -139,9 +139,10 @@ fn gather<const K: usize>(out: &mut [f64], resid: &[f64], rows: &[u32], values: 
 /// Adds to `sum` (one entry per class) `v` times row `i`'s residuals for each row entry
 /// `(i, v)` of a column.
 #[inline(always)]
-fn add_rows(sum: &mut [f64], resid: &[f64], rows: &[u32], values: &[f64]) {
+fn add_rows(sum: &mut [f64], resid: &[f64], rows: &[u32], values: &[f32]) {
     let k = sum.len();
     for (&i, &v) in rows.iter().zip(values) {
+        let v = f64::from(v);
         let ri = &resid[i as usize * k..(i as usize + 1) * k];
         for c in 0..k {
             sum[c] += v * ri[c];
@@ -268,7 +269,11 @@ impl Problem<'_> {
         let mut diag = Vec::with_capacity(self.xt.n_rows() + 1);
         for j in 0..self.xt.n_rows() {
             let (rows, val) = self.xt.row(j);
-            let colsq: f64 = rows.iter().zip(val).map(|(&i, &v)| weight(i) * v * v).sum();
+            let colsq: f64 = rows
+                .iter()
+                .zip(val)
+                .map(|(&i, &v)| weight(i) * f64::from(v) * f64::from(v))
+                .sum();
             diag.push(1.0 / (curvature * colsq + self.alpha));
         }
         let total: f64 = (0..self.n_rows as u32).map(weight).sum();
