@@ -103,13 +103,13 @@ fn add_scaled(d: &mut [f64], c: f64, h: &[f32]) {
         });
 }
 
-/// Stores `s = x_new - x` and `y = g_new - g` as f32 and returns `s.y` and `y.H0 y` (H0 the
-/// diagonal, or the identity) of the stored
-/// values, over fixed chunks in parallel (chunk sums added in order).
+/// Stores `s = step d` (the step taken) and `y = g_new - g` as f32 and returns `s.y` and
+/// `y.H0 y` (H0 the diagonal, or the identity) of the stored values, over fixed chunks in
+/// parallel (chunk sums added in order).
 fn store_pair(
     s: &mut [f32],
     y: &mut [f32],
-    (x_new, x): (&[f64], &[f64]),
+    (step, d): (f64, &[f64]),
     (g_new, g): (&[f64], &[f64]),
     diagonal: Option<(&[f64], usize)>,
 ) -> (f64, f64) {
@@ -122,7 +122,7 @@ fn store_pair(
             let (mut sy, mut yy) = (0.0, 0.0);
             let mut h0 = diagonal.map(|(h, block)| DiagonalCursor::at(h, block, base));
             for i in 0..sc.len() {
-                sc[i] = (x_new[base + i] - x[base + i]) as f32;
+                sc[i] = (step * d[base + i]) as f32;
                 yc[i] = (g_new[base + i] - g[base + i]) as f32;
                 let (a, b) = (f64::from(sc[i]), f64::from(yc[i]));
                 sy += a * b;
@@ -183,16 +183,9 @@ fn zip_apply(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
         .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(xi, &yi)| f(xi, yi)));
 }
 
-/// `x_new = x + step d` in one pass, over fixed chunks in parallel.
-fn step_from(x_new: &mut [f64], x: &[f64], step: f64, d: &[f64]) {
-    x_new
-        .par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK).zip(d.par_chunks(CHUNK)))
-        .for_each(|(xn, (xc, dc))| {
-            for ((o, &xi), &di) in xn.iter_mut().zip(xc).zip(dc) {
-                *o = xi + step * di;
-            }
-        });
+/// `x += step d`, over fixed chunks in parallel.
+fn move_along(x: &mut [f64], step: f64, d: &[f64]) {
+    zip_apply(x, d, |xi, di| *xi += step * di);
 }
 
 /// Dot product with eight running sums, so the compiler can vectorise it (the order of the
@@ -216,7 +209,9 @@ fn dot_serial<T: Copy + Into<f64>>(a: &[T], b: &[f64]) -> f64 {
 
 /// Minimises `f`, which returns the objective and writes its gradient into the second
 /// argument (every element), from `x0`. Two gradient buffers are reused throughout: on wide
-/// problems a fresh one per evaluation cost a page fault per 4 KB.
+/// problems a fresh one per evaluation cost a page fault per 4 KB. The line search moves the
+/// iterate in place (no second copy of it: 16 MB on 20 Newsgroups' 2M parameters), so after a
+/// rejected trial step it is `x + a d + (b - a) d` rather than `x + b d`, equal up to rounding.
 pub fn minimize(
     f: impl Fn(&[f64], &mut [f64]) -> f64,
     x0: Vec<f64>,
@@ -231,7 +226,6 @@ pub fn minimize(
     // checked to descend); iterates and gradients stay f64.
     let mut history: VecDeque<(Vec<f32>, Vec<f32>, f64)> = VecDeque::with_capacity(settings.memory);
     let mut d = vec![0.0; x.len()];
-    let mut x_new = vec![0.0; x.len()];
     let mut alphas = vec![0.0; settings.memory];
     let mut last_yy = 1.0;
     let mut iterations = 0;
@@ -274,15 +268,20 @@ pub fn minimize(
             d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
             slope = -dot(&g, &g);
         }
-        // Backtracking line search with the Armijo condition.
+        // Backtracking line search with the Armijo condition; `taken` is the step `x` has
+        // moved along `d`.
         let mut step = 1.0;
+        let mut taken = 0.0;
         let f_new = loop {
-            step_from(&mut x_new, &x, step, &d);
-            let f_try = f(&x_new, &mut g_new);
+            move_along(&mut x, step - taken, &d);
+            taken = step;
+            let f_try = f(&x, &mut g_new);
             if f_try.is_finite() && f_try <= fx + 1e-4 * step * slope {
                 break f_try;
             }
             if step < 1e-20 {
+                // Back to the last accepted point (up to rounding), whose objective is `fx`.
+                move_along(&mut x, -taken, &d);
                 return Solution {
                     x,
                     objective: fx,
@@ -306,7 +305,7 @@ pub fn minimize(
         let (sy, yy) = store_pair(
             &mut s,
             &mut y,
-            (&x_new, &x),
+            (step, &d),
             (&g_new, &g),
             settings
                 .diagonal
@@ -319,7 +318,6 @@ pub fn minimize(
         }
         let decrease = fx - f_new;
         last_decrease = decrease / f_new.abs().max(1.0);
-        std::mem::swap(&mut x, &mut x_new);
         std::mem::swap(&mut g, &mut g_new);
         fx = f_new;
         if decrease <= settings.relative_decrease * fx.abs().max(1.0) {
