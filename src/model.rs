@@ -17,6 +17,7 @@ use crate::corpus::{class_counts, Example, STANCES};
 use crate::error::{Error, Result};
 use crate::features::{FeatureOptions, Featurizer};
 use crate::linear::{softmax_in_place, SoftmaxModel, SoftmaxRegression};
+use crate::memory::release_freed_memory;
 use crate::nb::ComplementNb;
 use crate::sparse::{leading_entries, CsrMatrix};
 use crate::tune::{Grid, Measure, Tuning, STANCE_ALPHAS, TOPIC_ALPHAS};
@@ -51,18 +52,6 @@ pub struct TrainOptions {
     /// Give the topic head complement naive Bayes scores as extra features ([`crate::nb`]);
     /// the naive Bayes model also sees the terms rarer than `min_df`.
     pub topic_naive_bayes: bool,
-}
-
-/// Hands the heap memory freed so far back to the system. glibc keeps freed chunks in the arena
-/// of the thread that allocated them; featurizing allocates on every worker thread, and without
-/// this a third of `train`'s peak RSS was such idle memory (UKP: 177 MB for the topic head alone,
-/// 125 MB with one arena).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// The bytes of a model file holding `payload`: the header (signature, format version, payload

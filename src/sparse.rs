@@ -84,18 +84,18 @@ impl CsrMatrix {
         self.indptr.push(self.indices.len());
     }
 
-    /// The rows of `parts` (each with `n_cols` columns), one part after the other; each part
-    /// is freed once copied.
+    /// The rows of `parts` (each with `n_cols` columns), one part after the other. The first
+    /// part grows into the result and each other part is freed once copied, so the rows are
+    /// not held twice.
     pub fn stack(n_cols: usize, parts: Vec<CsrMatrix>) -> CsrMatrix {
-        let nnz = parts.iter().map(CsrMatrix::nnz).sum();
+        let nnz: usize = parts.iter().map(CsrMatrix::nnz).sum();
         let n_rows: usize = parts.iter().map(CsrMatrix::n_rows).sum();
-        let mut m = CsrMatrix {
-            n_cols,
-            indptr: Vec::with_capacity(n_rows + 1),
-            indices: Vec::with_capacity(nnz),
-            values: Vec::with_capacity(nnz),
-        };
-        m.indptr.push(0);
+        let mut parts = parts.into_iter();
+        let mut m = parts.next().unwrap_or_else(|| CsrMatrix::new(n_cols));
+        assert_eq!(m.n_cols, n_cols, "stacked matrices differ in width");
+        m.indptr.reserve_exact(n_rows - m.n_rows());
+        m.indices.reserve_exact(nnz - m.nnz());
+        m.values.reserve_exact(nnz - m.nnz());
         for part in parts {
             assert_eq!(part.n_cols, n_cols, "stacked matrices differ in width");
             let base = m.indices.len();
