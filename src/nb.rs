@@ -278,11 +278,10 @@ impl FoldFits {
         let (k, width) = (self.n_classes, self.n_classes + 1);
         let offsets: Vec<Vec<f64>> = (0..self.folds).map(|m| self.class_offsets(m)).collect();
         let mut scores = vec![0.0; x.n_rows() * k];
-        scores
-            .par_chunks_mut(k.max(1))
-            .enumerate()
-            .for_each(|(i, out)| {
-                let mut sums = vec![0.0; width];
+        scores.par_chunks_mut(k.max(1)).enumerate().for_each_init(
+            || vec![0.0; width],
+            |sums, (i, out)| {
+                sums.fill(0.0);
                 for part in &self.parts {
                     for (s, p) in sums.iter_mut().zip(&part.row_sums[i * width..][..width]) {
                         *s += p;
@@ -292,10 +291,11 @@ impl FoldFits {
                 let mass: f64 = leading_entries((idx, val), self.n_features).1.iter().sum();
                 let shared = sums[k] / k as f64;
                 let offsets = &offsets[fold_of[i] as usize];
-                for ((o, s), &offset) in out.iter_mut().zip(&sums).zip(offsets) {
+                for ((o, s), &offset) in out.iter_mut().zip(sums.iter()).zip(offsets) {
                     *o = s + (mass * offset + shared);
                 }
-            });
+            },
+        );
         scores
     }
 }
@@ -621,6 +621,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn out_of_fold_scores_do_not_depend_on_the_thread_count() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (n, d, k) = (200, 5000, 4);
+        let rows: Vec<Vec<(u32, f64)>> = (0..n)
+            .map(|_| {
+                let mut row: Vec<(u32, f64)> = (0..30)
+                    .map(|_| (rng.gen_range(0..d as u32), rng.gen_range(0.01..1.0)))
+                    .collect();
+                row.sort_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                row
+            })
+            .collect();
+        let x = CsrMatrix::from_rows(d, rows);
+        let y: Vec<usize> = (0..n).map(|i| (i * 3 + i / 7) % k).collect();
+        let fit = || ComplementNb::fit_with_out_of_fold_scores(&x, &y, k);
+        let in_pool = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(fit)
+        };
+        let (one, three) = (in_pool(1), in_pool(3));
+        assert_eq!(one.0, three.0);
+        let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one.1), bits(&three.1));
     }
 
     #[test]
