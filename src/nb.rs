@@ -574,27 +574,34 @@ mod tests {
         assert_eq!(nb.entries(1).0, [0]);
     }
 
-    #[test]
-    fn one_pass_fold_scores_equal_their_plain_fold_models() {
+    /// `n` random rows over `d` columns, `entries` random ones each plus one of the first
+    /// four columns (shared by many rows), and classes `0..k` spread over the rows.
+    fn random_problem(
+        seed: u64,
+        (n, d, k): (usize, usize, usize),
+        entries: usize,
+    ) -> (CsrMatrix, Vec<usize>) {
         use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let (n, d, k) = (60, 9000, 3);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let rows: Vec<Vec<(u32, f64)>> = (0..n)
             .map(|_| {
-                let mut row: Vec<(u32, f64)> = Vec::new();
-                for j in 0..d as u32 {
-                    if rng.gen_bool(0.002) {
-                        row.push((j, rng.gen_range(0.1..1.0)));
-                    }
-                }
+                let mut row: Vec<(u32, f64)> = (0..entries)
+                    .map(|_| (rng.gen_range(0..d as u32), rng.gen_range(0.01..1.0)))
+                    .collect();
                 row.push((rng.gen_range(0..4), 0.5));
                 row.sort_by_key(|e| e.0);
                 row.dedup_by_key(|e| e.0);
                 row
             })
             .collect();
-        let x = CsrMatrix::from_rows(d, rows);
-        let y: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % k).collect();
+        let y = (0..n).map(|i| (i * 7 + i / 5) % k).collect();
+        (CsrMatrix::from_rows(d, rows), y)
+    }
+
+    #[test]
+    fn one_pass_fold_scores_equal_their_plain_fold_models() {
+        let (n, k) = (60, 3);
+        let (x, y) = random_problem(3, (n, 9000, k), 18);
         let xt = x.transpose();
         let (full, oof) = ComplementNb::fit_with_out_of_fold_scores(&x, &y, k);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
@@ -625,21 +632,8 @@ mod tests {
 
     #[test]
     fn out_of_fold_scores_do_not_depend_on_the_thread_count() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let (n, d, k) = (200, 5000, 4);
-        let rows: Vec<Vec<(u32, f64)>> = (0..n)
-            .map(|_| {
-                let mut row: Vec<(u32, f64)> = (0..30)
-                    .map(|_| (rng.gen_range(0..d as u32), rng.gen_range(0.01..1.0)))
-                    .collect();
-                row.sort_by_key(|e| e.0);
-                row.dedup_by_key(|e| e.0);
-                row
-            })
-            .collect();
-        let x = CsrMatrix::from_rows(d, rows);
-        let y: Vec<usize> = (0..n).map(|i| (i * 3 + i / 7) % k).collect();
+        let k = 4;
+        let (x, y) = random_problem(5, (200, 5000, k), 30);
         let fit = || ComplementNb::fit_with_out_of_fold_scores(&x, &y, k);
         let in_pool = |threads| {
             rayon::ThreadPoolBuilder::new()
