@@ -12,7 +12,7 @@ pub mod features;
 pub mod input;
 pub mod lbfgs;
 pub mod linear;
-pub mod memory;
+mod memory;
 pub mod model;
 pub mod nb;
 pub mod output;

@@ -4,7 +4,7 @@
 /// of the thread that allocated them; featurizing allocates on every worker thread, and without
 /// this a third of `train`'s peak RSS was such idle memory (UKP: 177 MB for the topic head alone,
 /// 125 MB with one arena).
-pub fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
     unsafe {
