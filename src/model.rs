@@ -806,28 +806,15 @@ impl Model {
         } else {
             Vec::new()
         };
-        // Each head's input is built before the fitting starts, so that the full matrix can
-        // be freed first (the heads' solvers are what peaks the memory).
+        // Each head's rows are taken from the full matrix before the fitting starts, so that
+        // it can be freed first (the heads' solvers are what peaks the memory); the stance
+        // head's per-topic copies are then built beside the topic head's fit.
         let stance_input = (!stance_rows.is_empty()).then(|| {
-            let xs = if stance_rows.len() == x.n_rows() {
+            if stance_rows.len() == x.n_rows() {
                 x.leading_columns(n_common)
             } else {
                 x.select_rows(&stance_rows).leading_columns(n_common)
-            };
-            if topics.is_empty() {
-                return (xs, TopicBlocks::default());
             }
-            let of_row: Vec<Option<usize>> = stance_rows
-                .iter()
-                .map(|&i| {
-                    examples[i]
-                        .topic
-                        .as_deref()
-                        .and_then(|t| topics.iter().position(|n| n == t))
-                })
-                .collect();
-            let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
-            (blocks.augment(&xs, &of_row), blocks)
         });
         let topic_input = if topic_rows.is_empty() || !options.topic_head {
             drop(x);
@@ -873,8 +860,23 @@ impl Model {
             ..options.solver.clone()
         };
         let fit_stance = || -> Result<Option<(StanceHead, HeadSummary)>> {
-            let Some((xs, blocks)) = stance_input else {
+            let Some(xs) = stance_input else {
                 return Ok(None);
+            };
+            let (xs, blocks) = if topics.is_empty() {
+                (xs, TopicBlocks::default())
+            } else {
+                let of_row: Vec<Option<usize>> = stance_rows
+                    .iter()
+                    .map(|&i| {
+                        examples[i]
+                            .topic
+                            .as_deref()
+                            .and_then(|t| topics.iter().position(|n| n == t))
+                    })
+                    .collect();
+                let blocks = TopicBlocks::fit(&xs, &of_row, topics.len());
+                (blocks.augment(&xs, &of_row), blocks)
             };
             let labels: Vec<&str> = stance_rows
                 .iter()
