@@ -1256,7 +1256,7 @@ impl Model {
                 });
             }
             out.inner.flush().map_err(io)?;
-            (out.len, out.crc.clone().finalize())
+            (out.len, out.crc.finalize())
         };
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&header(len, crc)).map_err(io)

@@ -368,23 +368,18 @@ impl ComplementNb {
             }
             starts.push(u32::try_from(classes.len()).expect("fewer than 2^32 entries"));
         }
-        let grand_total: f64 = class_totals.iter().sum();
-        let ln_denominators: Vec<f64> = class_totals
-            .iter()
-            .map(|t| (SMOOTHING * d as f64 + (grand_total - t)).ln())
-            .collect();
-        let mean = ln_denominators.iter().sum::<f64>() / k as f64;
         ComplementNb {
             n_features: d,
             n_classes: k,
-            class_offsets: ln_denominators.iter().map(|l| l - mean).collect(),
+            class_offsets: class_offsets(d, &class_totals),
             starts,
             classes,
             excess,
         }
     }
 
-    /// Fits on all rows.
+    /// Fits on all rows (training fits through [`ComplementNb::fit_with_out_of_fold_scores`]).
+    #[cfg(test)]
     pub fn fit(x: &CsrMatrix, y: &[usize], n_classes: usize) -> Self {
         let no_folds = vec![0; x.n_rows()];
         FoldFits::fit(&x.transpose(), y, n_classes, &no_folds, 0).assemble()

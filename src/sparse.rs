@@ -48,6 +48,21 @@ impl<T> CsrMatrix<T> {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[a..b], &self.values[a..b])
     }
+
+    /// The same matrix as a dense `f64` array (for small problems and tests).
+    pub fn to_dense(&self) -> Array2<f64>
+    where
+        T: Copy + Into<f64>,
+    {
+        let mut d = Array2::zeros((self.n_rows(), self.n_cols));
+        for i in 0..self.n_rows() {
+            let (idx, val) = self.row(i);
+            for (&j, &v) in idx.iter().zip(val) {
+                d[(i, j as usize)] = v.into();
+            }
+        }
+        d
+    }
 }
 
 impl CsrMatrix {
@@ -200,18 +215,6 @@ impl CsrMatrix {
             counts[j as usize] += 1;
         }
         counts
-    }
-
-    /// The same matrix as a dense array (for small problems and tests).
-    pub fn to_dense(&self) -> Array2<f64> {
-        let mut d = Array2::zeros((self.n_rows(), self.n_cols));
-        for i in 0..self.n_rows() {
-            let (idx, val) = self.row(i);
-            for (&j, &v) in idx.iter().zip(val) {
-                d[(i, j as usize)] = v;
-            }
-        }
-        d
     }
 }
 
@@ -368,14 +371,7 @@ mod tests {
         // Column 0 to 1, 1 to 2, 2 to 0.
         let new_index = [1, 2, 0];
         let dense = m.to_dense();
-        let t = m.transpose_renumbered(&new_index);
-        let mut dense_t = ndarray::Array2::<f64>::zeros((t.n_rows(), t.n_cols()));
-        for new in 0..t.n_rows() {
-            let (rows, values) = t.row(new);
-            for (&r, &v) in rows.iter().zip(values) {
-                dense_t[[new, r as usize]] = f64::from(v);
-            }
-        }
+        let dense_t = m.transpose_renumbered(&new_index).to_dense();
         let mut seen = 0;
         RowBlock::from_rows(&m, 0, 3, &new_index).for_each_column(|new, rows, values| {
             for (&r, &v) in rows.iter().zip(values) {
