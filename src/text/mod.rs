@@ -12,8 +12,8 @@ pub use term_hash::{hash_term, TermHash};
 pub use tokenize::{Analyzer, Token, Tokens};
 
 /// Compiles the segmenter's and the quote finder's patterns now; otherwise the first article
-/// compiles them (about 14 ms, Unicode classes are large). `classify` does it on a thread of its
-/// own while the model loads.
+/// compiles them (about 11 ms: Unicode classes under bounded repeats). `classify` does it on a
+/// thread of its own while the model loads.
 pub fn compile_patterns() {
     segment::compile_patterns();
     quotes::compile_patterns();

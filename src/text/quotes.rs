@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::segment::Statement;
+use super::segment::{Statement, UPPER};
 
 /// Whether a statement is quoted, and who it is attributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,7 +28,7 @@ const VERBS: &str = "confessed|responded|recounted|revealed|suggested|predicted|
 /// `said Finance Minister Lena Okafor` at the start of an unquoted span.
 static SAID_X: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^[\s,:;\u{{2014}}\u{{2013}}-]*(?:{VERBS})\s+(\p{{Lu}}[^,;:!?()]{{0,80}}|(?:a|an|the)\s[^,;:!?()]{{1,80}})"
+        r"^[\s,:;\u{{2014}}\u{{2013}}-]*(?:{VERBS})\s+({UPPER}[^,;:!?()]{{0,80}}|(?:a|an|the)\s[^,;:!?()]{{1,80}})"
     ))
     .expect("valid pattern")
 });
@@ -44,7 +44,7 @@ static X_SAID: LazyLock<Regex> = LazyLock::new(|| {
 /// `Petra Lindahl, who chairs the inquiry, said` / `Sy, the harbour master, told`.
 static X_APPOSITIVE_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^[\s,:;\u{{2014}}\u{{2013}}-]*(\p{{Lu}}[^,;:]{{0,60}}),[^,;:]{{1,90}},\s+(?:(?:has|had|have|also|later|then|once)\s+)?(?:{VERBS})\b"
+        r"^[\s,:;\u{{2014}}\u{{2013}}-]*({UPPER}[^,;:]{{0,60}}),[^,;:]{{1,90}},\s+(?:(?:has|had|have|also|later|then|once)\s+)?(?:{VERBS})\b"
     ))
     .expect("valid pattern")
 });

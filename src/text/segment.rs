@@ -90,12 +90,28 @@ const OPENERS: &[&str] = &[
     "By", "For", "After", "Before", "When", "While", "If", "As", "There", "Then", "Now",
 ];
 
+/// A letter, an upper-case letter and a lower-case letter in names: of the Latin script only.
+/// The patterns are for English-language news, whose names are written in it; with the classes
+/// of every script (`\p{L}`, `\p{Lu}`, `\p{Ll}`) the byline pattern took 5.8 ms to compile
+/// instead of 2.5, and all of this module's and the quote finder's patterns 15.5 ms instead of
+/// 11, which `classify` on one short article waited for.
+const LETTER: &str = r"\p{Latin}";
+pub(crate) const UPPER: &str = r"[\p{Lu}&&\p{Latin}]";
+const LOWER: &str = r"[\p{Ll}&&\p{Latin}]";
+
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:(?:By|BY) \S.{0,90}",
-        r"|\((?:Reporting|Writing|Additional reporting) by [^)]{1,120}\)",
-        r"|\p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){0,3}(?: and \p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){0,3})? \d+ (?:minutes?|hours?|days?) ago",
-        r"|\p{Lu}[\p{L}'.-]*(?: \p{Lu}[\p{L}'.-]*){1,3}, (?:Staff|Senior|Chief)? ?(?:Writer|Reporter|Correspondent|Editor))$"
+    // A capitalised word of a name, and a name of one to four such words.
+    let word = format!(r"{UPPER}[{LETTER}'.-]*");
+    let name = format!(r"{word}(?: {word}){{0,3}}");
+    Regex::new(&format!(
+        concat!(
+            r"^(?:(?:By|BY) \S.{{0,90}}",
+            r"|\((?:Reporting|Writing|Additional reporting) by [^)]{{1,120}}\)",
+            r"|{NAME}(?: and {NAME})? \d+ (?:minutes?|hours?|days?) ago",
+            r"|{WORD}(?: {WORD}){{1,3}}, (?:Staff|Senior|Chief)? ?(?:Writer|Reporter|Correspondent|Editor))$"
+        ),
+        NAME = name,
+        WORD = word,
     ))
     .expect("valid byline pattern")
 });
@@ -116,20 +132,27 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Capitalised attribution after a quote that ends in `?` or `!` (`"Why?" Ruiz asked.`).
 static ATTRIBUTION_AFTER_QUOTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:\p{Lu}[\p{L}.'-]*\s*){1,4}(?:,[^,]{1,60},\s+)?",
+    Regex::new(&format!(concat!(
+        r"^(?:{UPPER}[{LETTER}.'-]*\s*){{1,4}}(?:,[^,]{{1,60}},\s+)?",
         r"(?:asked|said|shouted|yelled|cried|screamed|wondered|demanded|exclaimed|added|says|asks|told|wrote|replied)\b"
+    ),
+        UPPER = UPPER,
+        LETTER = LETTER,
     ))
     .expect("valid attribution pattern")
 });
 
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+)? ?\((?:\p{Lu}[\p{L}.]{1,11}|dpa|afp)\) ?(?:--|-|\u{2014}|\u{2013}) |",
-        r"\p{Lu}[\p{Lu} .'-]*\p{Lu}\.?",
-        r"(?:, [^()\n]{1,40}?)?",
-        r"(?: ?\([^)\n]{1,30}\)| /[^/\n]{1,30}/)?",
-        r" ?(?:--|-|\u{2014}|\u{2013}) )"
+    Regex::new(&format!(concat!(
+        r"^(?:{UPPER}{LOWER}+(?: {UPPER}{LOWER}+)? ?\((?:{UPPER}[{LETTER}.]{{1,11}}|dpa|afp)\) ?(?:--|-|\u{{2014}}|\u{{2013}}) |",
+        r"{UPPER}[{UPPER} .'-]*{UPPER}\.?",
+        r"(?:, [^()\n]{{1,40}}?)?",
+        r"(?: ?\([^)\n]{{1,30}}\)| /[^/\n]{{1,30}}/)?",
+        r" ?(?:--|-|\u{{2014}}|\u{{2013}}) )"
+    ),
+        UPPER = UPPER,
+        LOWER = LOWER,
+        LETTER = LETTER,
     ))
     .expect("valid dateline pattern")
 });
@@ -565,6 +588,37 @@ mod tests {
                 (StatementKind::Sentence, "Second one."),
                 (StatementKind::Sentence, "New paragraph"),
             ]
+        );
+    }
+
+    #[test]
+    fn names_in_furniture_may_have_any_latin_letters() {
+        let kinds = |text| {
+            segment(text)
+                .into_iter()
+                .map(|s| (s.kind, s.text))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds("José Álvarez Núñez, Staff Writer\n\nSÃO PAULO (Reuters) - Prices rose."),
+            [
+                (StatementKind::Byline, "José Álvarez Núñez, Staff Writer"),
+                (StatementKind::Dateline, "SÃO PAULO (Reuters) -"),
+                (StatementKind::Sentence, "Prices rose."),
+            ]
+        );
+        assert_eq!(
+            kinds("Łukasz Żak 3 hours ago\n\nKraków (dpa) \u{2013} Es regnet."),
+            [
+                (StatementKind::Byline, "Łukasz Żak 3 hours ago"),
+                (StatementKind::Dateline, "Kraków (dpa) \u{2013}"),
+                (StatementKind::Sentence, "Es regnet."),
+            ]
+        );
+        // Names in other scripts are not looked for (the patterns are for English-language news).
+        assert_eq!(
+            kinds("Prices rose.\n\nМОСКВА (Reuters) - Prices fell.")[1].0,
+            StatementKind::Sentence
         );
     }
 
