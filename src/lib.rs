@@ -16,6 +16,7 @@ mod memory;
 pub mod model;
 pub mod nb;
 pub mod output;
+mod packed;
 pub mod sparse;
 pub mod term_list;
 pub mod text;

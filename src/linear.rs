@@ -65,6 +65,7 @@ pub struct SoftmaxModel {
     n_features: usize,
     n_classes: usize,
     /// Row-major `(n_features + 1) x n_classes`; the last row is the intercept.
+    #[serde(with = "crate::packed")]
     weights: Vec<f64>,
     /// Objective value at the solution.
     objective: f64,

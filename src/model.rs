@@ -23,7 +23,7 @@ use crate::sparse::{leading_entries, CsrMatrix};
 use crate::tune::{Grid, Measure, Tuning, STANCE_ALPHAS, TOPIC_ALPHAS};
 
 /// Version of the model file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const MAGIC: &[u8; 8] = b"STANCEML";
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 

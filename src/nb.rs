@@ -45,6 +45,7 @@ pub struct ComplementNb {
     /// The class of each entry (a class whose training rows hold the column's term).
     classes: Vec<u32>,
     /// `e_cj = ln(a + t_j - count_cj) - ln(a + t_j)` of each entry (at most zero).
+    #[serde(with = "crate::packed")]
     excess: Vec<f64>,
 }
 
