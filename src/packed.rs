@@ -20,25 +20,21 @@ pub trait LittleEndian: Copy {
     fn get(bytes: &[u8]) -> Self;
 }
 
-impl LittleEndian for f64 {
-    const WIDTH: usize = 8;
-    fn put(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn get(bytes: &[u8]) -> Self {
-        f64::from_le_bytes(bytes.try_into().expect("8 bytes"))
-    }
+macro_rules! little_endian {
+    ($($t:ty),*) => {$(
+        impl LittleEndian for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("WIDTH bytes"))
+            }
+        }
+    )*};
 }
 
-impl LittleEndian for u64 {
-    const WIDTH: usize = 8;
-    fn put(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn get(bytes: &[u8]) -> Self {
-        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
-    }
-}
+little_endian!(f64, u64);
 
 /// Writes `values` as one byte string, each value's little-endian bytes in order.
 pub fn serialize<T: LittleEndian, S: Serializer>(
