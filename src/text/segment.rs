@@ -99,19 +99,23 @@ const LETTER: &str = r"\p{Latin}";
 pub(crate) const UPPER: &str = r"[\p{Lu}&&\p{Latin}]";
 const LOWER: &str = r"[\p{Ll}&&\p{Latin}]";
 
+/// A byline: `By` and a capitalised name (not `By its nature, ...` or `By 1976 ...`) on a line
+/// that does not end like a sentence (not `By Monday the trail had blistered.`); a credit line;
+/// a name and how long ago; a name and a staff title.
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     // A capitalised word of a name, and a name of one to four such words.
     let word = format!(r"{UPPER}[{LETTER}'.-]*");
     let name = format!(r"{word}(?: {word}){{0,3}}");
     Regex::new(&format!(
         concat!(
-            r"^(?:(?:By|BY) \S.{{0,90}}",
+            r"^(?:(?:By|BY) {UPPER}(?:.{{0,89}}[^.!?])?",
             r"|\((?:Reporting|Writing|Additional reporting) by [^)]{{1,120}}\)",
             r"|{NAME}(?: and {NAME})? \d+ (?:minutes?|hours?|days?) ago",
             r"|{WORD}(?: {WORD}){{1,3}}, (?:Staff|Senior|Chief)? ?(?:Writer|Reporter|Correspondent|Editor))$"
         ),
         NAME = name,
         WORD = word,
+        UPPER = UPPER,
     ))
     .expect("valid byline pattern")
 });
@@ -589,6 +593,28 @@ mod tests {
                 (StatementKind::Sentence, "New paragraph"),
             ]
         );
+    }
+
+    #[test]
+    fn sentences_opening_with_by_are_not_bylines() {
+        for sentence in [
+            "By its nature, all punishment is retributive.",
+            "By 1976 uranium mining had become a major political issue.",
+            "By the way, where is the president right now?",
+            "By Monday morning the trail had started to blister.",
+        ] {
+            let got = segment(sentence);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].kind, StatementKind::Sentence, "{sentence}");
+        }
+        for byline in [
+            "By Sylvia Westall",
+            "BY STAFF",
+            "By J. R. Okafor, Reuters",
+            "By Ölz",
+        ] {
+            assert_eq!(segment(byline)[0].kind, StatementKind::Byline, "{byline}");
+        }
     }
 
     #[test]
