@@ -97,20 +97,23 @@ impl TryFrom<FeaturizerData> for Featurizer {
         if data.hashes.len() != data.vocabulary.len() {
             return Err("term hashes that do not match the vocabulary");
         }
-        let index: FxHashMap<u64, u32> = data
-            .hashes
-            .iter()
-            .enumerate()
-            .map(|(i, &hash)| (hash, i as u32))
-            .collect();
         Ok(Featurizer {
             options: data.options,
             vocabulary: data.vocabulary,
             n_common: data.n_common,
             idf: data.idf,
-            index: OnceLock::from(index),
+            index: OnceLock::from(index_of(data.hashes)),
         })
     }
+}
+
+/// The term index of a vocabulary whose terms have these hashes, in column order.
+fn index_of(hashes: impl IntoIterator<Item = u64>) -> FxHashMap<u64, u32> {
+    hashes
+        .into_iter()
+        .enumerate()
+        .map(|(column, hash)| (hash, column as u32))
+        .collect()
 }
 
 /// [`FeaturizerData`] borrowed from a [`Featurizer`]: the same fields, so the same bytes, without
@@ -535,11 +538,7 @@ impl Featurizer {
         if maps_bytes > RELEASE_MAPS_ABOVE {
             release_freed_memory();
         }
-        let index: FxHashMap<u64, u32> = kept
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.hash, i as u32))
-            .collect();
+        let index = index_of(kept.iter().map(|t| t.hash));
         drop(kept);
         let mut featurizer = Featurizer {
             options,
@@ -627,13 +626,8 @@ impl Featurizer {
 
     /// The column of each vocabulary term by its hash, built on first use.
     fn index(&self) -> &FxHashMap<u64, u32> {
-        self.index.get_or_init(|| {
-            self.vocabulary
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (hash_term(t), i as u32))
-                .collect()
-        })
+        self.index
+            .get_or_init(|| index_of(self.vocabulary.iter().map(hash_term)))
     }
 
     /// Whether the vocabulary and idf weights agree (for model files).
